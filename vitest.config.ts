@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    setupFiles: ["test/setup.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // The sandbox starts moto_server and TLS servers per file; two cores.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
