@@ -1,0 +1,111 @@
+// Every error a step can end with. Step Functions matches a Retry/Catch `ErrorEquals` against the error's
+// name, so each class sets a literal `name` (a minifier would mangle `constructor.name`). Messages are shown to
+// operators as the execution's Cause: say what happened and what to do. Never put PEM material in a message.
+
+/** Base class: `retryable` tells the ASL author which list (Retry or Catch) the error belongs in. */
+export abstract class MilvusL7Error extends Error {
+  abstract readonly retryable: boolean;
+}
+
+// ---- Retryable: the ASL retries these with backoff and jitter. ----
+
+/** The Kubernetes API answered 429/5xx, reset the connection or timed out. */
+export class KubernetesUnavailable extends MilvusL7Error {
+  override readonly name = "KubernetesUnavailable";
+  readonly retryable = true;
+}
+
+/** An AWS API throttled us or failed on its side (ThrottlingException, 5xx, timeouts). */
+export class AwsUnavailable extends MilvusL7Error {
+  override readonly name = "AwsUnavailable";
+  readonly retryable = true;
+}
+
+/** The ALB path is not serving yet: 503/404 from the ALB, gRPC UNAVAILABLE, or the old certificate still served. */
+export class EndpointNotReady extends MilvusL7Error {
+  override readonly name = "EndpointNotReady";
+  readonly retryable = true;
+}
+
+// ---- Terminal: the ASL catches these and fails with the message as the Cause. ----
+
+export interface FieldIssue {
+  /** Dotted path into the request, e.g. `ingress.annotations.alb.ingress.kubernetes.io/listen-ports`. */
+  path: string;
+  message: string;
+}
+
+/** The request is malformed. Raised before anything is changed. */
+export class InvalidRequest extends MilvusL7Error {
+  override readonly name = "InvalidRequest";
+  readonly retryable = false;
+  constructor(readonly issues: FieldIssue[]) {
+    super(`Invalid request: ${issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ")}`);
+  }
+}
+
+/** The PEMs are unusable (parse, key match, chain, validity, hosts, key size/type). Raised before any import. */
+export class CertificateRejected extends MilvusL7Error {
+  override readonly name = "CertificateRejected";
+  readonly retryable = false;
+}
+
+/** The certificate source (Secrets Manager secret or S3 objects) is missing, unreadable or malformed. */
+export class CertificateSourceError extends MilvusL7Error {
+  override readonly name = "CertificateSourceError";
+  readonly retryable = false;
+}
+
+/** ACM refused the request (ValidationException, LimitExceededException, ResourceNotFound, access denied). */
+export class AcmRejected extends MilvusL7Error {
+  override readonly name = "AcmRejected";
+  readonly retryable = false;
+}
+
+/** 401/403 from the Kubernetes API: the Lambda role lacks an access entry or policy. */
+export class KubernetesForbidden extends MilvusL7Error {
+  override readonly name = "KubernetesForbidden";
+  readonly retryable = false;
+}
+
+/** 404: the namespace, Service or Ingress does not exist. */
+export class KubernetesNotFound extends MilvusL7Error {
+  override readonly name = "KubernetesNotFound";
+  readonly retryable = false;
+}
+
+/** 409: another field manager owns a field we set, or the object changed under us. */
+export class KubernetesConflict extends MilvusL7Error {
+  override readonly name = "KubernetesConflict";
+  readonly retryable = false;
+}
+
+/** 400/422: the apiserver rejected the object (e.g. an invalid Service spec). */
+export class KubernetesRejected extends MilvusL7Error {
+  override readonly name = "KubernetesRejected";
+  readonly retryable = false;
+}
+
+/** The ALB serves something provably wrong: an untrusted chain, a different certificate, or Milvus errors. */
+export class VerificationFailed extends MilvusL7Error {
+  override readonly name = "VerificationFailed";
+  readonly retryable = false;
+}
+
+/** Every error class by name: the ASL test checks each `ErrorEquals` against this list. */
+export const errorClasses = {
+  KubernetesUnavailable,
+  AwsUnavailable,
+  EndpointNotReady,
+  InvalidRequest,
+  CertificateRejected,
+  CertificateSourceError,
+  AcmRejected,
+  KubernetesForbidden,
+  KubernetesNotFound,
+  KubernetesConflict,
+  KubernetesRejected,
+  VerificationFailed,
+} as const;
+
+export type ErrorName = keyof typeof errorClasses;

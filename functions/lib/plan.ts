@@ -1,0 +1,55 @@
+// The plan: what resolve-request hands to the rest of the workflow. It is visible in the Step Functions
+// console and history, so it holds references to secrets, never secret material.
+
+export type CertificateSource =
+  | { secretsManager: { secretId: string } }
+  | {
+      s3: {
+        bucket: string;
+        /** Object keys of the PEM files (certbot's layout by default: cert.pem, chain.pem, privkey.pem). */
+        certificateKey: string;
+        chainKey: string;
+        privateKeyKey: string;
+      };
+    };
+
+export interface PlannedCertificate {
+  /** Re-import into this ARN (with a source), or use it as is (without one). Absent: import a new one. */
+  arn?: string;
+  source?: CertificateSource;
+}
+
+export interface Target {
+  cluster: { name: string; region: string };
+  namespace: string;
+  service: { name: string; port: number };
+  ingress: {
+    name: string;
+    host: string;
+    scheme: "internet-facing" | "internal";
+    /** Extra `alb.ingress.kubernetes.io/*` annotations from the request, already validated. */
+    annotations: Record<string, string>;
+  };
+}
+
+export interface Plan {
+  certificate: PlannedCertificate;
+  /** `after-verify` keeps the L4 load balancer until the ALB path is proven; `before-ingress` is the doc's order. */
+  cutover: "after-verify" | "before-ingress";
+  wait: {
+    /** Polls of get-ingress-status before giving up. */
+    maxPolls: number;
+  };
+  targets: Target[];
+}
+
+/** What import-certificate returns; nothing else about the certificate travels through the workflow. */
+export interface ImportedCertificate {
+  arn: string;
+  /** SHA-256 of the leaf's DER, uppercase hex with colons (Node's X509Certificate.fingerprint256). */
+  fingerprint256: string;
+  /** ISO 8601. */
+  notAfter: string;
+  /** Whether this run wrote to ACM (false when ACM already held the identical certificate, or arn used as is). */
+  imported: boolean;
+}
