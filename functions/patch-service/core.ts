@@ -1,0 +1,63 @@
+// The cutover: the Milvus Service from LoadBalancer (or NodePort) to ClusterIP, as a merge patch a real
+// apiserver accepts. The apiserver itself drops nodePorts, healthCheckNodePort, loadBalancerClass and
+// allocateLoadBalancerNodePorts on the type change (pkg/registry/core/service/strategy.go,
+// dropTypeDependentFields) but rejects a ClusterIP Service that still has externalTrafficPolicy or
+// loadBalancerSourceRanges (the Milvus chart sets 0.0.0.0/0), so those are cleared with null.
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { FIELD_MANAGER } from "../lib/ingress";
+import { type ClusterConnector, kubeCall } from "../lib/kube";
+import type { Target } from "../lib/plan";
+
+export interface PatchServiceInput {
+  target: Target;
+}
+
+export interface PatchServiceResult {
+  previousType: string;
+  type: "ClusterIP";
+  changed: boolean;
+  warnings: string[];
+}
+
+export interface PatchServiceDeps {
+  connect: ClusterConnector;
+}
+
+/** Fields valid only for LoadBalancer/NodePort that the apiserver does not drop by itself. */
+const LOAD_BALANCER_ONLY_FIELDS = ["externalTrafficPolicy", "loadBalancerSourceRanges", "loadBalancerIP"] as const;
+
+export function cutoverPatch(resourceVersion: string | undefined) {
+  return {
+    // Optimistic concurrency: if the Service changed since we read it, the apiserver answers 409.
+    metadata: { resourceVersion },
+    spec: { type: "ClusterIP", ...Object.fromEntries(LOAD_BALANCER_ONLY_FIELDS.map((f) => [f, null])) },
+  };
+}
+
+export async function patchService(input: PatchServiceInput, deps: PatchServiceDeps): Promise<PatchServiceResult> {
+  const { target } = input;
+  const name = target.service.name;
+  const namespace = target.namespace;
+  const ref = `Service ${namespace}/${name}`;
+  const core = (await deps.connect(target.cluster)).makeApiClient(CoreV1Api);
+
+  const service = await kubeCall(`read ${ref}`, () => core.readNamespacedService({ name, namespace }));
+  const previousType = service.spec?.type ?? "ClusterIP";
+  const warnings: string[] = [];
+  const labels = service.metadata?.labels ?? {};
+  if (labels["app.kubernetes.io/managed-by"] === "Helm") {
+    const release = service.metadata?.annotations?.["meta.helm.sh/release-name"] ?? labels["app.kubernetes.io/instance"] ?? "<release>";
+    warnings.push(
+      `${ref} is managed by Helm release ${release}: set service.type=ClusterIP in its values (helm upgrade ${release} milvus/milvus -n ${namespace} --reuse-values --set service.type=ClusterIP), or the next helm upgrade brings the Layer-4 load balancer back.`,
+    );
+  }
+  if (previousType === "ClusterIP") return { previousType, type: "ClusterIP", changed: false, warnings };
+
+  await kubeCall(`patch ${ref} to ClusterIP`, () =>
+    core.patchNamespacedService(
+      { name, namespace, body: cutoverPatch(service.metadata?.resourceVersion), fieldManager: FIELD_MANAGER },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    ),
+  );
+  return { previousType, type: "ClusterIP", changed: true, warnings };
+}

@@ -1,0 +1,149 @@
+// The ASL's control flow with fake steps: order, retries, terminal failures, the bounded address wait.
+import { describe, expect, it } from "vitest";
+import { EndpointNotReady, KubernetesConflict, KubernetesUnavailable } from "../../functions/lib/errors";
+import type { Plan, Target } from "../../functions/lib/plan";
+import { type LocalFunctions, runWorkflow } from "../sandbox/workflow";
+
+const target: Target = {
+  cluster: { name: "milvus-eks", region: "us-east-2" },
+  namespace: "milvus",
+  service: { name: "milvus-demo", port: 19530 },
+  ingress: { name: "milvus-demo", host: "milvus-demo.milvus.io", scheme: "internet-facing", annotations: {} },
+};
+const plan = (overrides: Partial<Plan> = {}): Plan => ({
+  certificate: { arn: "arn:aws:acm:us-east-2:123456789012:certificate/0b1d4c51-5e44-4b7e-9a4b-1f6f0e3c9a11" },
+  cutover: "after-verify",
+  wait: { maxPolls: 4 },
+  targets: [target],
+  ...overrides,
+});
+
+/** Fakes of the six steps; the address appears on poll `readyOnPoll`. */
+function fakes(opts: { plan?: Plan; readyOnPoll?: number } = {}) {
+  const calls: string[] = [];
+  const readyOnPoll = opts.readyOnPoll ?? 3;
+  const functions: LocalFunctions = {
+    ResolveRequestFunctionArn: async () => {
+      calls.push("resolve");
+      return opts.plan ?? plan();
+    },
+    ImportCertificateFunctionArn: async (e) => {
+      calls.push("import");
+      return { arn: e.certificate.arn, fingerprint256: "AA:BB", notAfter: "2027-01-01T00:00:00.000Z", imported: false };
+    },
+    ApplyIngressFunctionArn: async (e) => {
+      calls.push("apply");
+      return { namespace: e.target.namespace, name: e.target.ingress.name, appliedAt: new Date().toISOString(), changed: true, polls: 0 };
+    },
+    GetIngressStatusFunctionArn: async (e) => {
+      calls.push("status");
+      const polls = e.ingress.polls + 1;
+      const ready = polls >= readyOnPoll;
+      return {
+        ...e.ingress,
+        polls,
+        ready,
+        hostname: ready ? "k8s-milvus-milvusde-0123456789-1.us-east-2.elb.amazonaws.com" : undefined,
+        nextWaitSeconds: 5,
+        warnings: ready ? [] : [{ reason: "FailedDeployModel", message: "Failed deploy model due to CertificateNotFound", count: polls, lastSeen: "" }],
+        failureCause: `no address after ${polls} polls. Latest controller warning: FailedDeployModel: Failed deploy model due to CertificateNotFound`,
+      };
+    },
+    VerifyConnectionFunctionArn: async (e) => {
+      calls.push("verify");
+      return { host: e.target.ingress.host, albHostname: e.albHostname, servedFingerprint256: "AA:BB", servedNotAfter: "2027-01-01T00:00:00.000Z", milvusVersion: "v2.5.4", healthy: true };
+    },
+    PatchServiceFunctionArn: async () => {
+      calls.push("patch");
+      return { previousType: calls.filter((c) => c === "patch").length > 1 ? "ClusterIP" : "LoadBalancer", type: "ClusterIP", changed: true, warnings: [] };
+    },
+  };
+  return { functions, calls };
+}
+
+const entered = (run: Awaited<ReturnType<typeof runWorkflow>>) =>
+  run.events.flatMap((e) => (e.type === "StateEntered" ? [e.state.name] : []));
+
+describe("workflow (ASL) with fake steps", () => {
+  it("deploys, verifies through the ALB, then cuts over, within 25 transitions for an address on the third poll", async () => {
+    const { functions, calls } = fakes();
+    const run = await runWorkflow({ any: "request" }, functions);
+    expect(run.cause).toBeUndefined();
+    expect(run.status).toBe("SUCCEEDED");
+    expect(calls).toEqual(["resolve", "import", "apply", "status", "status", "status", "verify", "patch", "verify"]);
+    expect(run.output).toMatchObject({
+      status: "SUCCEEDED",
+      certificate: { arn: plan().certificate.arn, fingerprint256: "AA:BB" },
+      targets: [{ host: "milvus-demo.milvus.io", serviceType: "ClusterIP", previousServiceType: "LoadBalancer", milvusVersion: "v2.5.4" }],
+    });
+    expect(entered(run)).toContain("WaitForAddress");
+    expect(run.transitions).toBeLessThanOrEqual(25);
+  });
+
+  it("with cutover before-ingress patches the Service first and does not patch it again", async () => {
+    const { functions, calls } = fakes({ plan: plan({ cutover: "before-ingress" }) });
+    const run = await runWorkflow({}, functions);
+    expect(run.status).toBe("SUCCEEDED");
+    expect(calls).toEqual(["resolve", "import", "patch", "apply", "status", "status", "status", "verify"]);
+    expect(run.output).toMatchObject({ targets: [{ previousServiceType: "LoadBalancer" }] });
+  });
+
+  it("retries a transient error with the event history showing the retry, then succeeds", async () => {
+    const { functions } = fakes();
+    let failures = 0;
+    const apply = functions.ApplyIngressFunctionArn;
+    functions.ApplyIngressFunctionArn = async (e) => {
+      if (failures++ < 2) throw new KubernetesUnavailable("Kubernetes API answered 503");
+      return apply(e);
+    };
+    const run = await runWorkflow({}, functions);
+    expect(run.status).toBe("SUCCEEDED");
+    const retries = run.events.filter((e) => e.type === "StateRetried" && e.state.name === "ApplyIngress");
+    expect(retries).toHaveLength(2);
+  });
+
+  it("fails on a terminal error with the step's error name and cause, without retrying it", async () => {
+    const { functions, calls } = fakes();
+    functions.PatchServiceFunctionArn = async () => {
+      calls.push("patch");
+      throw new KubernetesConflict("Conflict on patch Service milvus/milvus-demo: the object has been modified");
+    };
+    const run = await runWorkflow({}, functions);
+    expect(run.status).toBe("FAILED");
+    expect(run.error).toBe("KubernetesConflict");
+    expect(run.cause).toBe("Conflict on patch Service milvus/milvus-demo: the object has been modified");
+    expect(calls.filter((c) => c === "patch")).toHaveLength(1);
+  });
+
+  it("bounds the address wait and fails with the controller's Warning text", async () => {
+    const { functions, calls } = fakes({ readyOnPoll: 99 });
+    const run = await runWorkflow({}, functions);
+    expect(run.status).toBe("FAILED");
+    expect(run.error).toBe("AddressTimeout");
+    expect(run.cause).toContain("FailedDeployModel: Failed deploy model due to CertificateNotFound");
+    expect(calls.filter((c) => c === "status")).toHaveLength(plan().wait.maxPolls);
+    expect(calls).not.toContain("patch");
+  });
+
+  it("keeps the Layer-4 endpoint when verification never succeeds, and says why", async () => {
+    const { functions, calls } = fakes();
+    functions.VerifyConnectionFunctionArn = async () => {
+      calls.push("verify");
+      throw new EndpointNotReady("The ALB still serves another certificate");
+    };
+    const run = await runWorkflow({}, functions);
+    expect(run.status).toBe("FAILED");
+    expect(run.error).toBe("EndpointNotReady");
+    expect(run.cause).toContain("still serves another certificate");
+    expect(calls.filter((c) => c === "verify").length).toBeGreaterThan(1);
+    expect(calls).not.toContain("patch");
+  });
+
+  it("runs every target of a renewal plan", async () => {
+    const second = { ...target, ingress: { ...target.ingress, name: "milvus-b", host: "milvus-b.milvus.io" } };
+    const { functions } = fakes({ plan: plan({ targets: [target, second] }) });
+    const run = await runWorkflow({}, functions);
+    expect(run.status).toBe("SUCCEEDED");
+    expect((run.output as { targets: { host: string }[] }).targets.map((t) => t.host)).toEqual(["milvus-demo.milvus.io", "milvus-b.milvus.io"]);
+  });
+});
