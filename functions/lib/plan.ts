@@ -27,7 +27,7 @@ export interface Target {
     name: string;
     host: string;
     scheme: "internet-facing" | "internal";
-    /** Extra `alb.ingress.kubernetes.io/*` annotations from the request, already validated. */
+    /** `alb.ingress.kubernetes.io/*` annotations: the request's (validated) over milvus-l7's defaults. */
     annotations: Record<string, string>;
   };
 }

@@ -76,7 +76,7 @@ export async function issue(opts: IssueOptions): Promise<Issued> {
   ];
   if (!isCa) extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]));
   if (dnsNames.length > 0) {
-    extensions.push(new x509.SubjectAlternativeNameExtension(dnsNames.map((value) => ({ type: "dns", value }))));
+    extensions.push(new x509.SubjectAlternativeNameExtension(dnsNames.map((value) => ({ type: "dns" as const, value }))));
   }
   if (opts.issuer) extensions.push(await x509.AuthorityKeyIdentifierExtension.create(opts.issuer.cert));
   const signingAlg = opts.issuer ? algorithm(opts.issuer.keyType) : alg;
@@ -105,9 +105,11 @@ export interface CertificateSet {
 
 /** A root CA, an intermediate and a leaf for `hosts` (first host is the CN). */
 export async function certificateSet(hosts: string[], opts: Partial<IssueOptions> = {}): Promise<CertificateSet> {
+  const [commonName] = hosts;
+  if (!commonName) throw new Error("certificateSet needs at least one host");
   const root = await issue({ commonName: "milvus-l7 Test Root CA", isCa: true, keyType: "ec384" });
   const intermediate = await issue({ commonName: "milvus-l7 Test Issuing CA", isCa: true, issuer: root });
-  const leaf = await issue({ keyType: "rsa2048", ...opts, commonName: hosts[0], dnsNames: hosts, issuer: intermediate });
+  const leaf = await issue({ keyType: "rsa2048", ...opts, commonName, dnsNames: hosts, issuer: intermediate });
   return { root, intermediate, leaf, chainPem: intermediate.certPem + root.certPem };
 }
 

@@ -2,7 +2,7 @@
 // with each Task state calling a local function in place of its Lambda, waits and retry intervals compressed.
 import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
-import { ExecutionError, StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
+import { ExecutionError, type RunOptions as AslRunOptions, StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
 import type { Context } from "aws-lambda";
 import "../../cli/polyfills";
 
@@ -66,6 +66,8 @@ export function lambdaContext(functionName: string): Context {
   };
 }
 
+type LocalHandlers = NonNullable<NonNullable<AslRunOptions["overrides"]>["taskResourceLocalHandlers"]>;
+
 export interface WorkflowRun {
   executionArn: string;
   status: "SUCCEEDED" | "FAILED";
@@ -90,14 +92,14 @@ export async function runWorkflow(input: unknown, functions: LocalFunctions, opt
   const definition = renderDefinition();
   const name = opts.executionName ?? randomUUID();
   const executionArn = `arn:aws:states:us-east-2:123456789012:execution:milvus-l7:${name}`;
-  const taskResourceLocalHandlers: Record<string, (input: never) => Promise<never>> = {};
+  const taskResourceLocalHandlers: LocalHandlers = {};
   const waitTimeOverrides: Record<string, number> = {};
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [stateName, state] of allStates(definition.States as Record<string, AslState>)) {
     if (state.Type === "Task") {
       const key = Object.keys(functions).find((k) => state.Resource === functionArn(k)) as FunctionKey | undefined;
       if (!key) throw new Error(`No local function for Task ${stateName} (${state.Resource})`);
-      taskResourceLocalHandlers[stateName] = functions[key] as (input: never) => Promise<never>;
+      taskResourceLocalHandlers[stateName] = functions[key] as unknown as LocalHandlers[string];
     }
     if (state.Type === "Wait") waitTimeOverrides[stateName] = opts.waitMs ?? 10;
     if (state.Retry) retryIntervalOverrides[stateName] = opts.retryMs ?? 10;

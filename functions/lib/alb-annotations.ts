@@ -1,0 +1,796 @@
+// Validation of the `alb.ingress.kubernetes.io/*` annotations a request may add to the Ingress.
+//
+// The AWS Load Balancer Controller only reports a bad annotation as a Warning event (`FailedBuildModel` /
+// `FailedDeployModel`) on the Ingress, after we have applied it, and ELB rejects some values (a `'200'` success
+// code on a GRPC target group) only when the controller calls it. A bad request must be rejected before anything
+// is changed (DESIGN §4), so this module re-checks what the controller and ELB would refuse. Sources, from
+// kubernetes-sigs/aws-load-balancer-controller:
+//   - docs/guide/ingress/annotations.md: the documented annotation set, types and examples;
+//   - pkg/annotations/constants.go: the suffixes; pkg/annotations/parser.go: how bool/int/stringList/stringMap/
+//     json values are parsed (strconv.ParseBool, strconv.ParseInt, splitCommaSeparatedString, splitKeyValuePairs);
+//   - pkg/ingress/model_build_listener.go: computeIngressListenPorts, computeIngressExplicitInboundCIDRs;
+//   - pkg/ingress/model_build_target_group.go: backend protocol, health-check protocol/path/matcher/intervals;
+//   - pkg/ingress/model_build_load_balancer.go: ip-address-type; pkg/ingress/group_loader.go: group.name/order;
+//   - pkg/ingress/model_builder.go: buildSSLRedirectConfig; pkg/ingress/config_types.go: actions/conditions/
+//     transforms JSON; pkg/ingress/model_build_tags.go + pkg/config/controller_config.go: tracking tag keys.
+// Ranges the controller passes through unchecked come from the ELBv2 API reference (CreateTargetGroup,
+// LoadBalancerAttribute, TargetGroupAttribute) and "Security policies for your Application Load Balancer".
+
+export const ALB_ANNOTATION_PREFIX = "alb.ingress.kubernetes.io/";
+
+/** One problem with one annotation; `key` is the whole annotation key. */
+export interface AnnotationIssue {
+  key: string;
+  message: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What milvus-l7 sets itself.
+
+/** Annotations milvus-l7 writes on every Ingress; a request may not set them, because they carry its guarantees. */
+export const milvusL7OwnedAnnotations: Readonly<Record<string, string>> = {
+  [`${ALB_ANNOTATION_PREFIX}scheme`]: "is set by milvus-l7 from ingress.scheme; set ingress.scheme instead",
+  [`${ALB_ANNOTATION_PREFIX}certificate-arn`]:
+    "is set by milvus-l7 to the certificate it imports or uses; set certificate.arn / certificate.source instead",
+  [`${ALB_ANNOTATION_PREFIX}backend-protocol-version`]:
+    "is set by milvus-l7 to GRPC, the protocol Milvus speaks; it cannot be changed",
+  [`${ALB_ANNOTATION_PREFIX}target-type`]:
+    "is set by milvus-l7 to ip: the ALB must reach the Milvus pods directly so the Service can become ClusterIP",
+  [`${ALB_ANNOTATION_PREFIX}create-acm-cert`]:
+    "is not allowed: milvus-l7 manages the certificate (certificate.arn / certificate.source), the controller must not create one",
+  [`${ALB_ANNOTATION_PREFIX}acm-pca-arn`]:
+    "is not allowed: milvus-l7 manages the certificate (certificate.arn / certificate.source), the controller must not create one",
+};
+
+/**
+ * ALB idle timeout for Milvus. ELB's default is 60 s, and the ALB does not count HTTP/2 PINGs as activity
+ * (DESIGN §5), so gRPC keepalives cannot hold a connection open: any Milvus call that sends nothing for a minute
+ * while the server works (a large search or query, a synchronous flush, create_index/load waits, a bulk insert)
+ * is cut with a reset and surfaces as UNAVAILABLE. Five minutes covers those calls; much longer only keeps idle
+ * client connections pinned on the ALB.
+ */
+export const MILVUS_IDLE_TIMEOUT_SECONDS = 300;
+
+/** The TLS 1.2 + 1.3 policy (ELB's own default, ELBSecurityPolicy-2016-08, still allows TLS 1.0). */
+export const MILVUS_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+/**
+ * Annotations milvus-l7 adds unless the request sets them. `listen-ports` mirrors the Milvus doc (HTTPS 443 only);
+ * a request's `load-balancer-attributes` is merged attribute by attribute (see {@link withMilvusL7Defaults}), so
+ * adding access logs does not drop the idle timeout.
+ */
+export const milvusL7Defaults: Readonly<Record<string, string>> = {
+  [`${ALB_ANNOTATION_PREFIX}ssl-policy`]: MILVUS_SSL_POLICY,
+  [`${ALB_ANNOTATION_PREFIX}load-balancer-attributes`]: `idle_timeout.timeout_seconds=${MILVUS_IDLE_TIMEOUT_SECONDS}`,
+  [`${ALB_ANNOTATION_PREFIX}listen-ports`]: '[{"HTTPS":443}]',
+};
+
+/** The request's (validated) annotations with milvus-l7's defaults filled in. */
+export function withMilvusL7Defaults(annotations: Readonly<Record<string, string>>): Record<string, string> {
+  const merged: Record<string, string> = { ...milvusL7Defaults, ...annotations };
+  const lbKey = `${ALB_ANNOTATION_PREFIX}load-balancer-attributes`;
+  const requested = annotations[lbKey];
+  if (requested !== undefined) {
+    const parsed = parseStringMap(requested);
+    if (parsed.ok && !Object.hasOwn(parsed.map, "idle_timeout.timeout_seconds")) {
+      // Put ours first: the controller's splitter treats `\` as an escape, so appending after a value that ends
+      // in a backslash would glue the two pairs together.
+      merged[lbKey] = `idle_timeout.timeout_seconds=${MILVUS_IDLE_TIMEOUT_SECONDS},${requested}`;
+    }
+  }
+  return merged;
+}
+
+/** HTTPS ports the ALB will listen on for these annotations (after defaults): where verify-connection must connect. */
+export function httpsListenPorts(annotations: Readonly<Record<string, string>>): number[] {
+  const raw = annotations[`${ALB_ANNOTATION_PREFIX}listen-ports`] ?? milvusL7Defaults[`${ALB_ANNOTATION_PREFIX}listen-ports`];
+  const parsed = raw === undefined ? undefined : parseListenPorts(raw);
+  if (!parsed || typeof parsed === "string") return [443];
+  return [...parsed.entries()].filter(([, proto]) => proto === "HTTPS").map(([port]) => port);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Security policies. From "Security policies for your Application Load Balancer" (ELB user guide) and aws-cdk's
+// `SslPolicy` enum. Only policies whose minimum is TLS 1.2 are accepted: Milvus clients are gRPC libraries that
+// all speak TLS 1.2+, and the older protocols only widen the attack surface.
+
+export const allowedSslPolicies: readonly string[] = [
+  "ELBSecurityPolicy-TLS13-1-2-2021-06",
+  "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+  "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
+  "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+  "ELBSecurityPolicy-TLS13-1-3-2021-06",
+  "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
+  "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+  "ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09",
+  "ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09",
+  "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
+  "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+  "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
+  "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-2023-04",
+  "ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-2023-04",
+  "ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-2023-04",
+  "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+  "ELBSecurityPolicy-TLS13-1-2-FIPS-PQ-2025-09",
+  "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09",
+  "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-PQ-2025-09",
+  "ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-PQ-2025-09",
+  "ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-PQ-2025-09",
+  "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09",
+  "ELBSecurityPolicy-TLS-1-2-2017-01",
+  "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
+  "ELBSecurityPolicy-FS-1-2-2019-08",
+  "ELBSecurityPolicy-FS-1-2-Res-2019-08",
+  "ELBSecurityPolicy-FS-1-2-Res-2020-10",
+];
+
+/** Real ELB policies that still accept TLS 1.0 or 1.1: named so the message can say why they are refused. */
+const legacySslPolicies: ReadonlySet<string> = new Set([
+  "ELBSecurityPolicy-2016-08",
+  "ELBSecurityPolicy-2015-05",
+  "ELBSecurityPolicy-TLS-1-0-2015-04",
+  "ELBSecurityPolicy-TLS-1-1-2017-01",
+  "ELBSecurityPolicy-FS-2018-06",
+  "ELBSecurityPolicy-FS-1-1-2019-08",
+  "ELBSecurityPolicy-TLS13-1-0-2021-06",
+  "ELBSecurityPolicy-TLS13-1-1-2021-06",
+  "ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04",
+  "ELBSecurityPolicy-TLS13-1-1-FIPS-2023-04",
+  "ELBSecurityPolicy-TLS13-1-0-PQ-2025-09",
+  "ELBSecurityPolicy-TLS13-1-0-FIPS-PQ-2025-09",
+  "ELBSecurityPolicy-TLS13-1-1-FIPS-PQ-2025-09",
+]);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Value parsers, ported from pkg/annotations/parser.go so a value means here what it means to the controller.
+
+/** strconv.ParseBool's accepted spellings. */
+const GO_TRUE = new Set(["1", "t", "T", "TRUE", "true", "True"]);
+const GO_FALSE = new Set(["0", "f", "F", "FALSE", "false", "False"]);
+
+function parseGoBool(raw: string): boolean | undefined {
+  if (GO_TRUE.has(raw)) return true;
+  if (GO_FALSE.has(raw)) return false;
+  return undefined;
+}
+
+/** strconv.ParseInt(raw, 10, 32): optional sign, decimal digits, no spaces, int32 range. */
+function parseGoInt32(raw: string): number | undefined {
+  if (!/^[+-]?\d{1,10}$/.test(raw)) return undefined;
+  const n = Number(raw);
+  return n >= -2147483648 && n <= 2147483647 ? n : undefined;
+}
+
+/** splitCommaSeparatedString: split on ',', trim, drop empties. */
+function parseStringList(raw: string): string[] {
+  return raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** splitKeyValuePairs + ParseStringMapAnnotation: `k=v` pairs, `\` escapes the next character (e.g. `\,`). */
+export function parseStringMap(raw: string): { ok: true; map: Record<string, string> } | { ok: false } {
+  const pairs: string[] = [];
+  let current = "";
+  let done = false;
+  for (let i = 0; i < raw.length && !done; i++) {
+    const c = raw[i] as string;
+    if (c === "\\" && i + 1 < raw.length) {
+      current += raw[i + 1];
+      i++;
+    } else if (c === ",") {
+      const remaining = raw.slice(i + 1).trim();
+      if (remaining.includes("=")) {
+        pairs.push(current.trim());
+        current = "";
+      } else if (remaining.length > 0) {
+        // The controller ends the split here and keeps the tail as one (invalid, '='-less) pair.
+        pairs.push(current.trim(), remaining);
+        current = "";
+        done = true;
+      } else {
+        current += c;
+      }
+    } else {
+      current += c;
+    }
+  }
+  if (!done && current.length > 0) pairs.push(current.trim());
+  const map: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq < 0) return { ok: false };
+    const key = pair.slice(0, eq).trim();
+    if (key.length === 0) return { ok: false };
+    map[key] = pair.slice(eq + 1).trim();
+  }
+  return { ok: true, map };
+}
+
+/** computeIngressListenPorts: a non-empty JSON list of {"HTTP"|"HTTPS": port}. Returns port→protocol or a problem. */
+function parseListenPorts(raw: string): Map<number, "HTTP" | "HTTPS"> | string {
+  const shape = `must be a JSON list of {"HTTPS": port} or {"HTTP": port} objects, e.g. [{"HTTPS":443}]`;
+  let entries: unknown;
+  try {
+    entries = JSON.parse(raw);
+  } catch {
+    return `${shape}; it is not valid JSON`;
+  }
+  if (!Array.isArray(entries)) return shape;
+  if (entries.length === 0) return `${shape}; the list is empty`;
+  const ports = new Map<number, "HTTP" | "HTTPS">();
+  for (const entry of entries) {
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return shape;
+    for (const [protocol, port] of Object.entries(entry)) {
+      if (protocol !== "HTTP" && protocol !== "HTTPS") return `listen protocol must be HTTP or HTTPS, not "${clip(protocol)}"`;
+      if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+        return "listen port must be an integer from 1 to 65535";
+      }
+      const existing = ports.get(port);
+      if (existing !== undefined && existing !== protocol) {
+        return `port ${port} is listed twice (HTTP and HTTPS); the ALB cannot have duplicate listener ports`;
+      }
+      ports.set(port, protocol);
+    }
+  }
+  return ports;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Small checks shared by several annotations. Each returns a message, or undefined when the value is fine.
+
+type Check = (value: string, all: Readonly<Record<string, string>>) => string | undefined;
+
+function clip(s: string, max = 40): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+const boolean: Check = (v) => (parseGoBool(v) === undefined ? "must be true or false" : undefined);
+
+function intRange(min: number, max: number, unit = ""): Check {
+  return (v) => {
+    const n = parseGoInt32(v);
+    return n === undefined || n < min || n > max ? `must be an integer from ${min} to ${max}${unit}` : undefined;
+  };
+}
+
+function oneOf(...values: string[]): Check {
+  return (v) => (values.includes(v) ? undefined : `must be one of ${values.join(", ")}`);
+}
+
+function listOf(item: (s: string) => boolean, what: string): Check {
+  return (v) => {
+    const items = parseStringList(v);
+    if (items.length === 0) return `must be a comma-separated list of ${what}`;
+    const bad = items.find((s) => !item(s));
+    return bad === undefined ? undefined : `must be a comma-separated list of ${what}; "${clip(bad)}" is not one`;
+  };
+}
+
+function json(kind: "object" | "array", check?: (parsed: unknown) => string | undefined): Check {
+  return (v) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(v);
+    } catch {
+      return `must be a JSON ${kind}; it is not valid JSON`;
+    }
+    const isArray = Array.isArray(parsed);
+    const isObject = typeof parsed === "object" && parsed !== null && !isArray;
+    if (kind === "array" ? !isArray : !isObject) return `must be a JSON ${kind}`;
+    return check?.(parsed);
+  };
+}
+
+function stringMap(checkEntry?: (key: string, value: string) => string | undefined): Check {
+  return (v) => {
+    const parsed = parseStringMap(v);
+    if (!parsed.ok) return "must be a comma-separated list of key=value pairs (escape a literal comma as \\,)";
+    if (checkEntry === undefined) return undefined;
+    for (const [key, value] of Object.entries(parsed.map)) {
+      const problem = checkEntry(key, value);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+}
+
+// Identifiers of AWS resources (EC2 IDs are 8 or 17 hex digits).
+const REGION = "[a-z]{2}(?:-[a-z]+)+-\\d+";
+const isSubnetRef = (s: string) => /^subnet-[0-9a-f]{8,17}$/.test(s) || isTagValue(s);
+const isSecurityGroupRef = (s: string) => /^sg-[0-9a-f]{8,17}$/.test(s) || isTagValue(s);
+const isPrefixListId = (s: string) => /^pl-[0-9a-f]{8,17}$/.test(s);
+const isEipAllocation = (s: string) => /^eipalloc-[0-9a-f]{8,17}$/.test(s);
+const isTagValue = (s: string) => s.length >= 1 && s.length <= 256 && /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u.test(s);
+
+function isCidr(s: string): boolean {
+  const slash = s.indexOf("/");
+  if (slash < 0) return false;
+  const addr = s.slice(0, slash);
+  const bits = s.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  const n = Number(bits);
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(addr)) {
+    return n <= 32 && addr.split(".").every((o) => Number(o) <= 255 && (o === "0" || !o.startsWith("0")));
+  }
+  return n <= 128 && isIpv6(addr);
+}
+
+function isIpv6(addr: string): boolean {
+  if (!/^[0-9A-Fa-f:.]+$/.test(addr)) return false;
+  const halves = addr.split("::");
+  if (halves.length > 2) return false;
+  const groups = (h: string) => (h === "" ? [] : h.split(":"));
+  const parts = halves.flatMap(groups);
+  let count = 0;
+  for (const [i, p] of parts.entries()) {
+    if (i === parts.length - 1 && p.includes(".")) {
+      if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(p) || p.split(".").some((o) => Number(o) > 255)) return false;
+      count += 2;
+    } else if (/^[0-9A-Fa-f]{1,4}$/.test(p)) {
+      count += 1;
+    } else {
+      return false;
+    }
+  }
+  return halves.length === 2 ? count < 8 : count === 8;
+}
+
+/** AWS tag rules (ELB AddTags): key 1–128, value 0–256, letters/digits/spaces and _ . : / = + - @; no aws: keys. */
+function tagEntry(key: string, value: string): string | undefined {
+  const chars = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+  if (key.length > 128 || !chars.test(key)) {
+    return `tag key "${clip(key)}" must be 1-128 letters, digits, spaces or _ . : / = + - @`;
+  }
+  if (value.length > 256 || !chars.test(value)) {
+    return `tag value for "${clip(key)}" must be at most 256 letters, digits, spaces or _ . : / = + - @`;
+  }
+  if (key.toLowerCase().startsWith("aws:")) return `tag key "${clip(key)}" must not start with aws: (reserved by AWS)`;
+  // The controller tags everything it creates with these and finds its resources by them
+  // (pkg/deploy/tracking/provider.go, trackingTagKeys in pkg/config/controller_config.go).
+  if (/^(elbv2\.k8s\.aws|ingress\.k8s\.aws|service\.k8s\.aws)\//.test(key)) {
+    return `tag key "${clip(key)}" is reserved: the controller tracks its resources with it`;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Load balancer and target group attributes (ELBv2 API reference: LoadBalancerAttribute, TargetGroupAttribute).
+// Unknown attribute keys are refused: ELB would reject them only when the controller deploys the model.
+
+const bucketName = (v: string) =>
+  /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v) && !v.includes("..")
+    ? undefined
+    : "must be an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-'";
+
+const loadBalancerAttributes: Record<string, Check> = {
+  "deletion_protection.enabled": boolean,
+  "load_balancing.cross_zone.enabled": (v) =>
+    parseGoBool(v) === true ? undefined : "is always true on an Application Load Balancer and cannot be changed",
+  "access_logs.s3.enabled": boolean,
+  "access_logs.s3.bucket": bucketName,
+  "access_logs.s3.prefix": () => undefined,
+  "connection_logs.s3.enabled": boolean,
+  "connection_logs.s3.bucket": bucketName,
+  "connection_logs.s3.prefix": () => undefined,
+  "health_check_logs.s3.enabled": boolean,
+  "health_check_logs.s3.bucket": bucketName,
+  "health_check_logs.s3.prefix": () => undefined,
+  "ipv6.deny_all_igw_traffic": boolean,
+  "zonal_shift.config.enabled": boolean,
+  "idle_timeout.timeout_seconds": intRange(1, 4000, " seconds"),
+  "client_keep_alive.seconds": intRange(60, 604800, " seconds"),
+  "routing.http.desync_mitigation_mode": oneOf("monitor", "defensive", "strictest"),
+  "routing.http.drop_invalid_header_fields.enabled": boolean,
+  "routing.http.preserve_host_header.enabled": boolean,
+  "routing.http.x_amzn_tls_version_and_cipher_suite.enabled": boolean,
+  "routing.http.xff_client_port.enabled": boolean,
+  "routing.http.xff_header_processing.mode": oneOf("append", "preserve", "remove"),
+  // gRPC runs over HTTP/2; an ALB with HTTP/2 off answers Milvus clients over HTTP/1.1 and every call fails.
+  "routing.http2.enabled": (v) =>
+    parseGoBool(v) === true ? undefined : "must be true: Milvus clients speak gRPC, which needs HTTP/2",
+  "waf.fail_open.enabled": boolean,
+};
+
+const percentOrOff = (v: string) =>
+  v === "off" || intRange(1, 100)(v, {}) === undefined ? undefined : "must be off or an integer from 1 to 100";
+const countOrOff = (v: string) =>
+  v === "off" || intRange(1, 2147483647)(v, {}) === undefined ? undefined : "must be off or a positive integer";
+
+const targetGroupAttributes: Record<string, Check> = {
+  "deregistration_delay.timeout_seconds": intRange(0, 3600, " seconds"),
+  "stickiness.enabled": boolean,
+  "stickiness.type": oneOf("lb_cookie", "app_cookie"),
+  "stickiness.lb_cookie.duration_seconds": intRange(1, 604800, " seconds"),
+  "stickiness.app_cookie.duration_seconds": intRange(1, 604800, " seconds"),
+  "stickiness.app_cookie.cookie_name": (v) =>
+    /^[A-Za-z0-9!#$%&'*+\-.^_`|~]{1,64}$/.test(v) && !/^AWSALB/i.test(v)
+      ? undefined
+      : "must be a cookie name (letters, digits, !#$%&'*+-.^_`|~) not starting with AWSALB",
+  "slow_start.duration_seconds": (v) =>
+    v === "0" || intRange(30, 900)(v, {}) === undefined ? undefined : "must be 0 (off) or an integer from 30 to 900 seconds",
+  "load_balancing.algorithm.type": oneOf("round_robin", "least_outstanding_requests", "weighted_random"),
+  "load_balancing.algorithm.anomaly_mitigation": oneOf("on", "off"),
+  "load_balancing.cross_zone.enabled": oneOf("true", "false", "use_load_balancer_configuration"),
+  "target_group_health.dns_failover.minimum_healthy_targets.count": countOrOff,
+  "target_group_health.dns_failover.minimum_healthy_targets.percentage": percentOrOff,
+  "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count": (v) =>
+    intRange(1, 2147483647)(v, {}) === undefined ? undefined : "must be a positive integer",
+  "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage": percentOrOff,
+};
+
+function attributeMap(kind: string, known: Record<string, Check>): Check {
+  return stringMap((key, value) => {
+    const check = known[key];
+    if (check === undefined) {
+      return `"${clip(key, 80)}" is not an Application Load Balancer ${kind} attribute; allowed: ${Object.keys(known).join(", ")}`;
+    }
+    const problem = check(value, {});
+    return problem ? `${key} ${problem}` : undefined;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Health checks. milvus-l7 always creates a GRPC target group (backend-protocol-version: GRPC), so the matcher
+// is a gRPC code and the path a gRPC method (model_build_target_group.go buildTargetGroupHealthCheckMatcher
+// passes success-codes straight into Matcher.GrpcCode; ELB: "values between 0 and 99").
+
+/** Defaults the controller applies when an annotation is absent (annotations.md table). */
+const HEALTHCHECK_DEFAULTS = { interval: 15, timeout: 5 };
+
+const grpcSuccessCodes: Check = (v) => {
+  const msg =
+    "must be gRPC status codes from 0 to 99 (the target group is GRPC): one code (12), a list (0,12) or a range (0-99); HTTP codes such as 200 are rejected by ELB";
+  const single = /^\d{1,2}$/;
+  if (single.test(v)) return undefined;
+  if (/^\d{1,2}(,\d{1,2})+$/.test(v)) return undefined;
+  const range = /^(\d{1,2})-(\d{1,2})$/.exec(v);
+  if (range && Number(range[1]) <= Number(range[2])) return undefined;
+  return msg;
+};
+
+const httpSuccessCodes: Check = (v) => {
+  const codes = /^(\d{3})(?:-(\d{3})|(?:,\d{3})*)$/.exec(v);
+  const ok =
+    codes !== null &&
+    v.split(/[,-]/).every((c) => Number(c) >= 200 && Number(c) <= 599) &&
+    (codes[2] === undefined || Number(codes[1]) <= Number(codes[2]));
+  return ok ? undefined : "must be HTTP status codes from 200 to 599: one code (200), a list (200,202) or a range (200-299)";
+};
+
+const grpcHealthCheckPath: Check = (v) =>
+  /^\/[A-Za-z_][A-Za-z0-9_.]*\/[A-Za-z_][A-Za-z0-9_]*$/.test(v) && v.length <= 1024
+    ? undefined
+    : "must be a gRPC method path /package.Service/Method (the target group is GRPC), e.g. /AWS.ALB/healthcheck";
+
+const healthCheckPort: Check = (v) => {
+  if (v === "traffic-port") return undefined;
+  const n = parseGoInt32(v);
+  if (n !== undefined && n >= 1 && n <= 65535) return undefined;
+  // buildTargetGroupHealthCheckPort: a named port needs a numeric targetPort with target-type ip, and the Milvus
+  // chart's targetPort is the name "milvus".
+  return "must be traffic-port or a port number from 1 to 65535 (a named port does not work with target-type ip)";
+};
+
+function effectiveInt(all: Readonly<Record<string, string>>, suffix: string, fallback: number): number {
+  const raw = all[ALB_ANNOTATION_PREFIX + suffix];
+  const n = raw === undefined ? undefined : parseGoInt32(raw);
+  return n ?? fallback;
+}
+
+/** ELB: "The timeout must be smaller than the interval." Checked with the controller's defaults for the missing one. */
+const healthCheckTimeout: Check = (v, all) => {
+  const range = intRange(2, 120, " seconds")(v, all);
+  if (range) return range;
+  const interval = effectiveInt(all, "healthcheck-interval-seconds", HEALTHCHECK_DEFAULTS.interval);
+  const source = `${ALB_ANNOTATION_PREFIX}healthcheck-interval-seconds` in all ? "" : ", the default";
+  return Number(v) < interval ? undefined : `must be less than healthcheck-interval-seconds (${interval}${source})`;
+};
+
+const healthCheckInterval: Check = (v, all) => {
+  const range = intRange(5, 300, " seconds")(v, all);
+  if (range) return range;
+  if (`${ALB_ANNOTATION_PREFIX}healthcheck-timeout-seconds` in all) return undefined; // reported on the timeout
+  return Number(v) > HEALTHCHECK_DEFAULTS.timeout
+    ? undefined
+    : `must be greater than healthcheck-timeout-seconds (${HEALTHCHECK_DEFAULTS.timeout}, the default)`;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Listeners.
+
+function effectiveListenPorts(all: Readonly<Record<string, string>>): Map<number, "HTTP" | "HTTPS"> | undefined {
+  const raw = all[`${ALB_ANNOTATION_PREFIX}listen-ports`] ?? milvusL7Defaults[`${ALB_ANNOTATION_PREFIX}listen-ports`];
+  const parsed = raw === undefined ? undefined : parseListenPorts(raw);
+  return typeof parsed === "string" ? undefined : parsed;
+}
+
+const listenPorts: Check = (v) => {
+  const parsed = parseListenPorts(v);
+  if (typeof parsed === "string") return parsed;
+  // Milvus clients connect with TLS (DESIGN §1 step 5); without an HTTPS listener nothing would serve them.
+  if (![...parsed.values()].includes("HTTPS")) return `must include an HTTPS listener, e.g. [{"HTTPS":443}]`;
+  return undefined;
+};
+
+const sslRedirect: Check = (v, all) => {
+  const n = parseGoInt32(v);
+  if (n === undefined || n < 1 || n > 65535) return "must be a port number from 1 to 65535";
+  const ports = effectiveListenPorts(all);
+  if (ports && ports.get(n) !== "HTTPS") return `must be one of the HTTPS ports in listen-ports; ${n} is not`;
+  return undefined;
+};
+
+const sslPolicy: Check = (v) => {
+  if (allowedSslPolicies.includes(v)) return undefined;
+  if (legacySslPolicies.has(v)) {
+    return `allows TLS 1.0/1.1; milvus-l7 requires TLS 1.2 or later: use one of ${allowedSslPolicies.join(", ")}`;
+  }
+  return `must be an ELB security policy with TLS 1.2 or later: one of ${allowedSslPolicies.join(", ")}`;
+};
+
+const mutualAuthentication: Check = (v, all) =>
+  json("array", (parsed) => {
+    const ports = effectiveListenPorts(all);
+    for (const entry of parsed as unknown[]) {
+      if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+        return `must be a JSON list of {"port": <HTTPS port>, "mode": "off"|"passthrough"|"verify", "trustStore": ...} objects`;
+      }
+      const e = entry as Record<string, unknown>;
+      if (typeof e.port !== "number" || (ports && ports.get(e.port) !== "HTTPS")) {
+        return "each entry's port must be one of the HTTPS ports in listen-ports";
+      }
+      if (e.mode !== undefined && e.mode !== "off" && e.mode !== "passthrough" && e.mode !== "verify") {
+        return "each entry's mode must be off, passthrough or verify";
+      }
+      if (e.mode === "verify" && (typeof e.trustStore !== "string" || e.trustStore.length === 0)) {
+        return "an entry with mode verify needs a trustStore (ARN or name)";
+      }
+    }
+    return undefined;
+  })(v, all);
+
+// ---------------------------------------------------------------------------------------------------------------
+// actions / conditions / transforms JSON (pkg/ingress/config_types.go).
+
+const actionJson = json("object", (parsed) => {
+  const a = parsed as Record<string, unknown>;
+  switch (a.type) {
+    case "fixed-response":
+      return typeof a.fixedResponseConfig === "object" && a.fixedResponseConfig !== null
+        ? undefined
+        : "a fixed-response action needs fixedResponseConfig";
+    case "redirect":
+      return typeof a.redirectConfig === "object" && a.redirectConfig !== null
+        ? undefined
+        : "a redirect action needs redirectConfig";
+    case "forward": {
+      const byTg = a.targetGroupARN != null || a.targetGroupName != null;
+      if (!byTg && a.forwardConfig == null) return "a forward action needs forwardConfig or targetGroupARN/targetGroupName";
+      if (byTg && a.forwardConfig != null) return "a forward action takes forwardConfig or targetGroupARN/targetGroupName, not both";
+      return undefined;
+    }
+    default:
+      return `must be a JSON action object whose "type" is forward, redirect or fixed-response`;
+  }
+});
+
+const CONDITION_FIELDS = ["http-header", "http-request-method", "host-header", "path-pattern", "query-string", "source-ip"];
+const conditionsJson = json("array", (parsed) => {
+  for (const c of parsed as unknown[]) {
+    const field = typeof c === "object" && c !== null ? (c as Record<string, unknown>).field : undefined;
+    if (typeof field !== "string" || !CONDITION_FIELDS.includes(field)) {
+      return `must be a JSON list of conditions whose "field" is one of ${CONDITION_FIELDS.join(", ")}`;
+    }
+  }
+  return undefined;
+});
+
+const transformsJson = json("array", (parsed) => {
+  for (const t of parsed as unknown[]) {
+    const type = typeof t === "object" && t !== null ? (t as Record<string, unknown>).type : undefined;
+    if (type !== "url-rewrite" && type !== "host-header-rewrite") {
+      return `must be a JSON list of transforms whose "type" is url-rewrite or host-header-rewrite`;
+    }
+  }
+  return undefined;
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The documented Ingress annotation set (docs/guide/ingress/annotations.md, "Annotations" table), by suffix.
+
+const anyText: Check = () => undefined;
+const wafArnOrNone: Check = (v) =>
+  v === "none" ||
+  new RegExp(`^arn:aws[a-z-]*:wafv2:${REGION}:\\d{12}:regional/webacl/[A-Za-z0-9_-]{1,128}/[0-9a-f-]{36}$`).test(v)
+    ? undefined
+    : "must be a regional WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>) or none";
+
+const exactAnnotations: Record<string, Check> = {
+  "load-balancer-name": (v) =>
+    /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/.test(v) && !v.startsWith("internal-")
+      ? undefined
+      : "must be 1-32 letters, digits and '-', not starting or ending with '-' nor starting with internal-",
+  // group_loader.go validateGroupName.
+  "group.name": (v) =>
+    /^([a-z0-9][-a-z0-9.]*)?[a-z0-9]$/.test(v) && v.length <= 63
+      ? undefined
+      : "must be lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 63 characters",
+  "group.order": intRange(-1000, 1000),
+  tags: stringMap(tagEntry),
+  "ip-address-type": oneOf("ipv4", "dualstack", "dualstack-without-public-ipv4"),
+  subnets: listOf(isSubnetRef, "subnet IDs (subnet-…) or Name tags"),
+  "security-groups": listOf(isSecurityGroupRef, "security group IDs (sg-…) or Name tags"),
+  "manage-backend-security-group-rules": boolean,
+  "customer-owned-ipv4-pool": (v) =>
+    /^ipv4pool-coip-[0-9a-f]{8,17}$/.test(v) ? undefined : "must be a customer-owned IPv4 pool ID (ipv4pool-coip-…)",
+  "load-balancer-attributes": attributeMap("load balancer", loadBalancerAttributes),
+  "wafv2-acl-arn": wafArnOrNone,
+  "wafv2-acl-name": (v) => (/^[A-Za-z0-9_-]{1,128}$/.test(v) ? undefined : "must be a WAFv2 web ACL name: 1-128 letters, digits, '_' and '-'"),
+  "waf-acl-id": (v) =>
+    v === "none" || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v)
+      ? undefined
+      : "must be a WAF Classic web ACL ID (a UUID) or none",
+  "shield-advanced-protection": boolean,
+  "listen-ports": listenPorts,
+  "ssl-redirect": sslRedirect,
+  "inbound-cidrs": listOf(isCidr, "CIDR blocks such as 10.0.0.0/16 or ::/0"),
+  "security-group-prefix-lists": listOf(isPrefixListId, "managed prefix list IDs (pl-…)"),
+  "ssl-policy": sslPolicy,
+  "backend-protocol": oneOf("HTTP", "HTTPS"),
+  "target-group-attributes": attributeMap("target group", targetGroupAttributes),
+  "healthcheck-port": healthCheckPort,
+  "healthcheck-protocol": oneOf("HTTP", "HTTPS"),
+  "healthcheck-path": grpcHealthCheckPath,
+  "healthcheck-interval-seconds": healthCheckInterval,
+  "healthcheck-timeout-seconds": healthCheckTimeout,
+  "healthy-threshold-count": intRange(2, 10),
+  "unhealthy-threshold-count": intRange(2, 10),
+  "success-codes": grpcSuccessCodes,
+  "auth-type": oneOf("none", "oidc", "cognito"),
+  "auth-idp-cognito": json("object"),
+  "auth-idp-oidc": json("object"),
+  "auth-on-unauthenticated-request": oneOf("authenticate", "allow", "deny"),
+  "auth-scope": (v) => (/^[\x21-\x7e]+( [\x21-\x7e]+)*$/.test(v) ? undefined : "must be space-separated scope names"),
+  "auth-session-cookie": (v) =>
+    /^[A-Za-z0-9!#$%&'*+\-.^_`|~]{1,64}$/.test(v) ? undefined : "must be a cookie name (letters, digits, !#$%&'*+-.^_`|~)",
+  "auth-session-timeout": intRange(1, 604800, " seconds"),
+  "jwt-validation": json("object"),
+  "use-regex-path-match": boolean,
+  "target-node-labels": stringMap(),
+  "mutual-authentication": mutualAuthentication,
+  "multi-cluster-target-group": boolean,
+  "minimum-load-balancer-capacity": stringMap((k, v) =>
+    k === "CapacityUnits" && parseGoInt32(v) !== undefined && Number(v) >= 0
+      ? undefined
+      : "must be CapacityUnits=<non-negative integer>",
+  ),
+  "ipam-ipv4-pool-id": (v) => (/^ipam-pool-[0-9a-f]{8,17}$/.test(v) ? undefined : "must be an IPAM pool ID (ipam-pool-…)"),
+  "enable-frontend-nlb": boolean,
+  "frontend-nlb-scheme": oneOf("internal", "internet-facing"),
+  "frontend-nlb-subnets": listOf(isSubnetRef, "subnet IDs (subnet-…) or Name tags"),
+  "frontend-nlb-security-groups": listOf(isSecurityGroupRef, "security group IDs (sg-…) or Name tags"),
+  "frontend-nlb-listener-port-mapping": stringMap((k, v) =>
+    [k, v].every((p) => {
+      const n = parseGoInt32(p);
+      return n !== undefined && n >= 1 && n <= 65535;
+    })
+      ? undefined
+      : "must be <nlb port>=<alb port> pairs of port numbers",
+  ),
+  "frontend-nlb-healthcheck-port": healthCheckPort,
+  "frontend-nlb-healthcheck-protocol": oneOf("HTTP", "HTTPS"),
+  "frontend-nlb-healthcheck-path": (v) =>
+    /^\/[\x21-\x7e]{0,1023}$/.test(v) ? undefined : "must be an HTTP path starting with '/', at most 1024 characters",
+  "frontend-nlb-healthcheck-interval-seconds": intRange(5, 300, " seconds"),
+  "frontend-nlb-healthcheck-timeout-seconds": intRange(2, 120, " seconds"),
+  "frontend-nlb-healthcheck-healthy-threshold-count": intRange(2, 10),
+  "frontend-nlb-healthcheck-unhealthy-threshold-count": intRange(2, 10),
+  "frontend-nlb-healthcheck-success-codes": httpSuccessCodes,
+  "frontend-nlb-attributes": stringMap(),
+  "frontend-nlb-tags": stringMap(tagEntry),
+  "frontend-nlb-eip-allocations": listOf(isEipAllocation, "Elastic IP allocation IDs (eipalloc-…)"),
+  // Owned by milvus-l7: present so they count as documented; refused before their value is looked at.
+  scheme: anyText,
+  "certificate-arn": anyText,
+  "backend-protocol-version": anyText,
+  "target-type": anyText,
+  "create-acm-cert": anyText,
+  "acm-pca-arn": anyText,
+};
+
+/** Documented annotations whose suffix carries a name: `${prefix}.${name}`. */
+const patternAnnotations: { pattern: RegExp; doc: string; check: Check }[] = [
+  { pattern: /^actions\.[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, doc: "actions.<action-name>", check: actionJson },
+  { pattern: /^conditions\.[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, doc: "conditions.<conditions-name>", check: conditionsJson },
+  { pattern: /^transforms\.[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, doc: "transforms.<transforms-name>", check: transformsJson },
+  {
+    pattern: /^listener-attributes\.(HTTP|HTTPS)-\d{1,5}$/,
+    doc: "listener-attributes.<Protocol>-<Port>",
+    check: stringMap((k) => (/^[a-z0-9_.]+$/.test(k) ? undefined : `"${clip(k)}" is not a listener attribute name`)),
+  },
+  {
+    pattern: /^target-control-port\.[a-z]([-a-z0-9]*[a-z0-9])?\.\d{1,5}$/,
+    doc: "target-control-port.<serviceName>.<servicePort>",
+    check: intRange(1, 65535),
+  },
+];
+
+/** Every documented Ingress annotation key (patterns spelled as in the docs), for messages and for the docs. */
+export const documentedAlbAnnotations: readonly string[] = [
+  ...Object.keys(exactAnnotations),
+  ...patternAnnotations.map((p) => p.doc),
+].map((s) => ALB_ANNOTATION_PREFIX + s);
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Kubernetes annotation key name part (apimachinery IsQualifiedName): ≤63, alphanumeric at both ends. */
+const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+
+/**
+ * Values reach kubectl output, logs and operators' terminals. None of the controller's formats needs shell
+ * substitution syntax, so refuse it outright rather than hope every consumer quotes correctly.
+ */
+const SHELL_SUBSTITUTION = /\$\(|\$\{|`/;
+
+function closest(suffix: string): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const name of Object.keys(exactAnnotations)) {
+    // A truncated key (healthcheck-interval) is as likely as a misspelt one (sucess-codes).
+    const d = name.startsWith(suffix) && suffix.length >= 6 ? 1 : editDistance(suffix, name);
+    if (d <= 3 && (best === undefined || d < best.d)) best = { name, d };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const sub = (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      cur.push(Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, sub));
+    }
+    prev = cur;
+  }
+  return prev[b.length] as number;
+}
+
+/**
+ * Checks `ingress.annotations` the way the controller (and ELB behind it) would, for the Ingress milvus-l7
+ * builds: a GRPC, ip-target, HTTPS target group behind the request's host. Non-string values are reported too,
+ * so one call lists every problem.
+ */
+export function validateAlbAnnotations(annotations: Readonly<Record<string, unknown>>): AnnotationIssue[] {
+  const issues: AnnotationIssue[] = [];
+  const strings: Record<string, string> = {};
+  for (const [key, value] of Object.entries(annotations)) {
+    if (typeof value === "string") strings[key] = value;
+  }
+  for (const [key, value] of Object.entries(annotations)) {
+    const problem = checkOne(key, value, strings);
+    if (problem) issues.push({ key, message: problem });
+  }
+  return issues;
+}
+
+function checkOne(key: string, value: unknown, all: Readonly<Record<string, string>>): string | undefined {
+  if (!key.startsWith(ALB_ANNOTATION_PREFIX)) {
+    return `only ${ALB_ANNOTATION_PREFIX}* annotations are accepted: milvus-l7 owns the rest of the Ingress`;
+  }
+  const suffix = key.slice(ALB_ANNOTATION_PREFIX.length);
+  if (!QUALIFIED_NAME.test(suffix) || suffix.length > 63) {
+    return "is not a valid annotation key: the part after the prefix must be at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit";
+  }
+  const owned = milvusL7OwnedAnnotations[key];
+  if (owned) return owned;
+  const check = exactAnnotations[suffix] ?? patternAnnotations.find((p) => p.pattern.test(suffix))?.check;
+  if (check === undefined) {
+    const hint = closest(suffix);
+    return `is not a documented AWS Load Balancer Controller Ingress annotation${hint ? ` (did you mean ${ALB_ANNOTATION_PREFIX}${hint}?)` : ""}; see docs/guide/ingress/annotations.md`;
+  }
+  if (typeof value !== "string") return "must be a string (quote numbers and booleans, e.g. \"10\", \"true\")";
+  if (SHELL_SUBSTITUTION.test(value)) return "must not contain shell substitution syntax: '$(', '${' or a backtick";
+  return check(value, all);
+}

@@ -1,0 +1,78 @@
+// ResolveRequest: turn a deployment request into the plan the rest of the workflow follows. Pure: no AWS or
+// Kubernetes calls, so a bad request fails here before anything is changed (DESIGN §4). The plan is visible in
+// the Step Functions console and history (DESIGN §5), so it carries references (ARNs, bucket keys) only; the
+// schema refuses PEM material anywhere in the request, and nothing here reads a secret.
+
+import { withMilvusL7Defaults } from "../lib/alb-annotations";
+import { InvalidRequest } from "../lib/errors";
+import type { CertificateSource, Plan, PlannedCertificate } from "../lib/plan";
+import { maxPollsFor } from "../lib/polling";
+import { type DeploymentRequest, certificateRegion, parseRequest } from "../lib/request";
+
+export interface ResolveOptions {
+  /** Region of the deployment (the Lambda's AWS_REGION), used when the request names none. */
+  defaultRegion: string;
+  /** Seconds one get-ingress-status poll holds its watch; must match what that Lambda is deployed with. */
+  watchSeconds?: number;
+}
+
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+
+export function resolveRequest(input: unknown, opts: ResolveOptions): Plan {
+  const request = parseRequest(input);
+  const region = request.cluster.region ?? opts.defaultRegion;
+  if (!REGION.test(region)) {
+    // Only reachable when the request omits the region and the deployment has no usable default.
+    throw new InvalidRequest([
+      { path: "cluster.region", message: "is required: this deployment has no default region; name one such as us-east-2" },
+    ]);
+  }
+  // The schema checks this when the request names its region; with the default region it can only be checked here.
+  const arnRegion = request.certificate.arn === undefined ? undefined : certificateRegion(request.certificate.arn);
+  if (arnRegion !== undefined && arnRegion !== region) {
+    throw new InvalidRequest([
+      {
+        path: "certificate.arn",
+        message: `is in ${arnRegion} but the cluster is in ${region}: an ALB can only use an ACM certificate from its own region`,
+      },
+    ]);
+  }
+
+  return {
+    certificate: planCertificate(request.certificate),
+    cutover: request.cutover,
+    wait: { maxPolls: maxPollsFor(request.waitForAddressMinutes * 60, opts.watchSeconds) },
+    targets: [
+      {
+        cluster: { name: request.cluster.name, region },
+        namespace: request.milvus.namespace,
+        service: { name: request.milvus.service, port: request.milvus.port },
+        ingress: {
+          name: request.ingress.name,
+          host: request.ingress.host,
+          scheme: request.ingress.scheme,
+          annotations: withMilvusL7Defaults(request.ingress.annotations),
+        },
+      },
+    ],
+  };
+}
+
+function planCertificate(certificate: DeploymentRequest["certificate"]): PlannedCertificate {
+  const planned: PlannedCertificate = {};
+  if (certificate.arn !== undefined) planned.arn = certificate.arn;
+  if (certificate.source !== undefined) planned.source = planSource(certificate.source);
+  return planned;
+}
+
+function planSource(source: NonNullable<DeploymentRequest["certificate"]["source"]>): CertificateSource {
+  if ("secretsManager" in source) return { secretsManager: { secretId: source.secretsManager.secretId } };
+  const { bucket, prefix, certificateKey, chainKey, privateKeyKey } = source.s3;
+  return { s3: { bucket, certificateKey: join(prefix, certificateKey), chainKey: join(prefix, chainKey), privateKeyKey: join(prefix, privateKeyKey) } };
+}
+
+/** `live/milvus` + `cert.pem` → `live/milvus/cert.pem`; a prefix that already ends in '/' is not doubled. */
+function join(prefix: string, key: string): string {
+  if (prefix === "") return key;
+  return prefix.endsWith("/") ? `${prefix}${key}` : `${prefix}/${key}`;
+}

@@ -1,0 +1,61 @@
+// Static checks of statemachine/milvus-l7.asl.json: valid ASL, every error name known, every Task guarded.
+import aslValidator from "asl-validator";
+import { describe, expect, it } from "vitest";
+import { type MilvusL7Error, errorClasses } from "../../functions/lib/errors";
+import { allStates, renderDefinition } from "../sandbox/workflow";
+
+type State = {
+  Type: string;
+  Parameters?: Record<string, unknown>;
+  Retry?: { ErrorEquals: string[]; JitterStrategy?: string; MaxDelaySeconds?: number; BackoffRate?: number }[];
+  Catch?: { ErrorEquals: string[]; Next: string }[];
+  Choices?: Record<string, unknown>[];
+};
+const states = allStates() as [string, State][];
+const byName = new Map(states);
+const tasks = states.filter(([, s]) => s.Type === "Task");
+
+describe("statemachine/milvus-l7.asl.json", () => {
+  it("is valid Amazon States Language once substituted", () => {
+    const { isValid, errors } = aslValidator(renderDefinition() as never);
+    expect(errors).toEqual([]);
+    expect(isValid).toBe(true);
+  });
+
+  it("names only States.*, Lambda.* or exported error classes in ErrorEquals", () => {
+    const names = states.flatMap(([, s]) => [...(s.Retry ?? []), ...(s.Catch ?? [])].flatMap((r) => r.ErrorEquals));
+    expect(names.length).toBeGreaterThan(10);
+    const unknown = names.filter((n) => !n.startsWith("States.") && !n.startsWith("Lambda.") && !(n in errorClasses));
+    expect(unknown).toEqual([]);
+    // Every retryable class is retried somewhere, or its promise of a retry would be empty.
+    const retried = states.flatMap(([, s]) => (s.Retry ?? []).flatMap((r) => r.ErrorEquals));
+    for (const [name, cls] of Object.entries(errorClasses)) {
+      if (new (cls as unknown as new (arg: unknown) => MilvusL7Error)([]).retryable) expect(retried, name).toContain(name);
+    }
+  });
+
+  it("guards every Task with jittered, capped retries of Lambda service errors and a Catch into a Fail", () => {
+    expect(tasks.length).toBe(8);
+    for (const [name, task] of tasks) {
+      const retries = task.Retry ?? [];
+      expect(retries.flatMap((r) => r.ErrorEquals), name).toContain("Lambda.ServiceException");
+      for (const r of retries) {
+        expect(r.JitterStrategy, name).toBe("FULL");
+        expect(r.MaxDelaySeconds, name).toBeGreaterThan(0);
+        expect(r.BackoffRate, name).toBeGreaterThanOrEqual(1);
+      }
+      const catchers = task.Catch ?? [];
+      expect(catchers.map((c) => c.ErrorEquals).flat(), name).toContain("States.ALL");
+      for (const c of catchers) expect(byName.get(c.Next)?.Type, `${name} → ${c.Next}`).toBe("Fail");
+      expect(task.Parameters?.["executionArn.$"], name).toBe("$$.Execution.Id");
+    }
+  });
+
+  it("bounds the address loop by the plan's maxPolls and waits with a Wait state", () => {
+    const ready = byName.get("AddressReady");
+    expect(JSON.stringify(ready?.Choices)).toContain('"NumericGreaterThanEqualsPath":"$.maxPolls"');
+    expect(byName.get("WaitForAddress")?.Type).toBe("Wait");
+    expect(byName.get("AddressTimeout")).toMatchObject({ Type: "Fail", Error: "AddressTimeout", CausePath: "$.ingress.failureCause" });
+  });
+
+});
