@@ -1,0 +1,512 @@
+// verify-connection's pure core: prove the ALB path end to end for one target.
+//  1. TLS to the ALB with SNI = the Ingress host and certificate verification on, then check the ALB serves
+//     exactly the certificate import-certificate put into ACM (by SHA-256 fingerprint).
+//  2. Milvus through the ALB with the real SDK: Connect, CheckHealth, GetVersion.
+// Every failure leaves as EndpointNotReady (the ASL retries: the ALB is still converging) or VerificationFailed
+// (terminal: the path is provably wrong, the message says what to fix). DNS resolution and the trust anchors
+// come in as dependencies so the sandbox drives the same code as production.
+import { X509Certificate } from "node:crypto";
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import * as tls from "node:tls";
+import { type ACMClient, GetCertificateCommand } from "@aws-sdk/client-acm";
+// The package root is the only entry point that works: every module under dist/milvus (grpc/GrpcClient,
+// MilvusClient, utils/…) requires "../" (the index), which loads the whole SDK including bulkwriter. So a
+// deeper import path saves nothing and only couples us to the SDK's file layout.
+import { MilvusClient } from "@zilliz/milvus2-sdk-node";
+import { httpsListenPorts } from "../lib/alb-annotations";
+import { translateAwsError } from "../lib/aws-errors";
+import { AcmRejected, EndpointNotReady, MilvusL7Error, VerificationFailed } from "../lib/errors";
+import type { ImportedCertificate, Target } from "../lib/plan";
+
+export interface VerifyInput {
+  target: Target;
+  certificate: ImportedCertificate;
+  /** The Ingress's `status.loadBalancer.ingress[0].hostname`. */
+  albHostname: string;
+}
+
+export interface VerifyDeps {
+  /**
+   * Where to connect for the ALB hostname and its HTTPS listener port. Production: DNS lookup (`resolveAlb`);
+   * sandbox: the simulator's local port.
+   */
+  resolve: (hostname: string, port: number) => Promise<{ address: string; port: number }>;
+  /**
+   * PEM CA certificates to trust in addition to Node's `tls.rootCertificates` (production: `acmTrustAnchors`,
+   * the self-signed roots of the imported chain, so a private-CA certificate verifies).
+   */
+  trustAnchors: (certificateArn: string) => Promise<string[]>;
+  /** Bound for the TLS handshake and for each Milvus RPC. Default 10 s. */
+  timeoutMs?: number;
+}
+
+export interface VerifyResult {
+  host: string;
+  albHostname: string;
+  /** The address (and so the ALB node) that was checked. */
+  address: string;
+  servedFingerprint256: string;
+  /** ISO 8601. */
+  servedNotAfter: string;
+  milvusVersion: string;
+  healthy: true;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+export async function verifyConnection(input: VerifyInput, deps: VerifyDeps): Promise<VerifyResult> {
+  const { target, certificate, albHostname } = input;
+  const host = target.ingress.host;
+  const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+
+  let endpoint: { address: string; port: number };
+  try {
+    // The listener port follows the Ingress's listen-ports (443 unless the request changed it).
+    endpoint = await deps.resolve(albHostname, httpsListenPorts(target.ingress.annotations)[0] ?? 443);
+  } catch (e) {
+    if (e instanceof MilvusL7Error) throw e;
+    // A new ALB's DNS name takes a minute or two to resolve everywhere after the Ingress shows it.
+    throw new EndpointNotReady(
+      `The ALB hostname ${albHostname} does not resolve yet (${describe(e)}). A new ALB's DNS name can take a ` +
+        "few minutes to propagate; retrying.",
+    );
+  }
+  const { address, port } = endpoint;
+  const where = `ALB ${albHostname} (${address}:${port})`;
+
+  const anchors = await deps.trustAnchors(certificate.arn);
+  // Supplying `ca` REPLACES Node's default roots (in tls.connect and in grpc-js alike), so add them back:
+  // public-CA certificates must keep verifying.
+  const ca = [...tls.rootCertificates, ...anchors];
+
+  const served = await handshake({ address, port, host, ca, timeoutMs, where, certificate });
+  if (served.fingerprint256 !== certificate.fingerprint256) {
+    throw new EndpointNotReady(
+      `${where} serves a different certificate for ${host} than the one in ${certificate.arn}: ` +
+        `served ${certSummary(served)}; imported SHA-256 ${certificate.fingerprint256}, notAfter ` +
+        `${certificate.notAfter}. Right after a (re-)import the ALB can serve the previous certificate for a few ` +
+        "minutes; retrying. If this persists, check the Ingress's alb.ingress.kubernetes.io/certificate-arn " +
+        "annotation and the HTTPS listener's certificates.",
+    );
+  }
+
+  const milvusVersion = await checkMilvus({ address, port, host, ca, timeoutMs, where });
+  return {
+    host,
+    albHostname,
+    address,
+    servedFingerprint256: served.fingerprint256,
+    servedNotAfter: new Date(served.validTo).toISOString(),
+    milvusVersion,
+    healthy: true,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// TLS
+
+interface HandshakeArgs {
+  address: string;
+  port: number;
+  host: string;
+  ca: string[];
+  timeoutMs: number;
+  where: string;
+  certificate: ImportedCertificate;
+}
+
+// Connection-level failures: the ALB (or its DNS, or a node of it) is not up yet, or dropped us.
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EPIPE",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+]);
+
+// OpenSSL verify results meaning "no path to a trusted root".
+const UNTRUSTED_CODES = new Set([
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_UNTRUSTED",
+  "CERT_SIGNATURE_FAILURE",
+  "INVALID_CA",
+  "PATH_LENGTH_EXCEEDED",
+  "INVALID_PURPOSE",
+  "CERT_REJECTED",
+]);
+
+function handshake(args: HandshakeArgs): Promise<X509Certificate> {
+  const { address, port, host, ca, timeoutMs, where } = args;
+  return new Promise((resolve, reject) => {
+    // Node calls checkServerIdentity only after the chain verified; keeping the leaf it saw lets a hostname
+    // mismatch say whose certificate was served (the previous one, or a wrong import).
+    let presented: X509Certificate | undefined;
+    const socket = tls.connect({
+      host: address,
+      port,
+      servername: host,
+      ALPNProtocols: ["h2"],
+      ca,
+      // Explicit although it is Node's default: this check is the point of the step. There is no option to
+      // turn it off.
+      rejectUnauthorized: true,
+      checkServerIdentity: (hostname, cert) => {
+        presented = new X509Certificate(cert.raw);
+        return tls.checkServerIdentity(hostname, cert);
+      },
+    });
+    const timer = setTimeout(() => {
+      socket.destroy(Object.assign(new Error(`no TLS handshake within ${timeoutMs} ms`), { code: "ETIMEDOUT" }));
+    }, timeoutMs);
+    socket.once("secureConnect", () => {
+      clearTimeout(timer);
+      const leaf = socket.getPeerX509Certificate();
+      const alpn = socket.alpnProtocol;
+      socket.destroy();
+      if (!leaf) {
+        reject(new VerificationFailed(`${where} completed a TLS handshake for ${host} without a certificate.`));
+      } else if (alpn !== "h2") {
+        reject(
+          new VerificationFailed(
+            `${where} did not negotiate HTTP/2 (ALPN h2) for ${host} (got ${alpn || "none"}); gRPC needs it. ` +
+              "Check that the listener is the ALB's HTTPS listener and the Ingress has " +
+              "alb.ingress.kubernetes.io/backend-protocol-version: GRPC.",
+          ),
+        );
+      } else {
+        resolve(leaf);
+      }
+    });
+    socket.once("error", (e: Error & { code?: string }) => {
+      clearTimeout(timer);
+      reject(handshakeError(e, presented, args));
+    });
+  });
+}
+
+function handshakeError(e: Error & { code?: string }, presented: X509Certificate | undefined, args: HandshakeArgs) {
+  const { host, where, certificate } = args;
+  const code = e.code ?? "";
+  const said = `${code || e.name}: ${e.message}`;
+  if (NETWORK_CODES.has(code)) {
+    return new EndpointNotReady(
+      `${where} did not complete a TLS handshake for ${host} (${said}). A new ALB takes a few minutes to accept ` +
+        "connections; retrying.",
+    );
+  }
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || code === "HOSTNAME_MISMATCH") {
+    if (presented && presented.fingerprint256 !== certificate.fingerprint256) {
+      return new EndpointNotReady(
+        `${where} serves a certificate that does not cover ${host} and is not the one in ${certificate.arn}: ` +
+          `served ${certSummary(presented)}; imported SHA-256 ${certificate.fingerprint256}, notAfter ` +
+          `${certificate.notAfter}. The ALB may still serve its previous certificate; retrying. If this persists, ` +
+          "check the Ingress's certificate-arn annotation.",
+      );
+    }
+    return new VerificationFailed(
+      `The certificate in ${certificate.arn} does not cover ${host} (${said}; ` +
+        `${presented ? `its names: ${presented.subjectAltName ?? presented.subject}` : "names unknown"}). ` +
+        "Import a certificate whose subjectAltName includes the Ingress host, or change the target's ingress.host.",
+    );
+  }
+  if (code === "CERT_HAS_EXPIRED" && Date.parse(certificate.notAfter) > Date.now()) {
+    // The imported certificate is still valid, so the expired one the ALB served is not it: the listener
+    // has not picked up the renewal yet (the usual state right after re-importing an expired certificate).
+    return new EndpointNotReady(
+      `${where} serves an expired certificate for ${host}, but the one in ${certificate.arn} is valid until ` +
+        `${certificate.notAfter}: the ALB still serves the previous certificate; retrying.`,
+    );
+  }
+  if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID") {
+    return new VerificationFailed(
+      `${where} serves a certificate for ${host} that is not valid now (${said}); the one in ${certificate.arn} ` +
+        `has notAfter ${certificate.notAfter}. Import a currently valid certificate, and check the clock of the ` +
+        "machine that issued it.",
+    );
+  }
+  if (UNTRUSTED_CODES.has(code)) {
+    return new VerificationFailed(
+      `${where} serves a certificate chain for ${host} that does not lead to a trusted root (${said}). It is ` +
+        `trusted when it chains to a public CA in Node's root store, or to a self-signed root included in the ` +
+        `chain imported into ${certificate.arn}. Re-import with the complete chain (intermediates in order, ending ` +
+        "with your private root), or use a certificate from a public CA.",
+    );
+  }
+  return new VerificationFailed(
+    `The TLS handshake with ${where} for ${host} failed (${said}). Check the listener's ` +
+      "alb.ingress.kubernetes.io/ssl-policy and that the ALB's HTTPS listener is on this port.",
+  );
+}
+
+function certSummary(cert: X509Certificate): string {
+  return (
+    `SHA-256 ${cert.fingerprint256} (subject ${cert.subject.split("\n").join(", ")}, ` +
+    `notAfter ${new Date(cert.validTo).toISOString()})`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Milvus
+
+interface MilvusArgs {
+  address: string;
+  port: number;
+  host: string;
+  ca: string[];
+  timeoutMs: number;
+  where: string;
+}
+
+interface MilvusStatus {
+  error_code?: string | number;
+  code?: number;
+  reason?: string;
+  retriable?: boolean;
+}
+
+// Milvus's legacy error codes for a proxy that is up but not serving yet.
+const NOT_READY_ERROR_CODES = new Set(["NotReadyServe", "NotReadyCoordActivating", "RateLimit"]);
+
+const GRPC_CODE_NAMES = [
+  "OK",
+  "CANCELLED",
+  "UNKNOWN",
+  "INVALID_ARGUMENT",
+  "DEADLINE_EXCEEDED",
+  "NOT_FOUND",
+  "ALREADY_EXISTS",
+  "PERMISSION_DENIED",
+  "RESOURCE_EXHAUSTED",
+  "FAILED_PRECONDITION",
+  "ABORTED",
+  "OUT_OF_RANGE",
+  "UNIMPLEMENTED",
+  "INTERNAL",
+  "UNAVAILABLE",
+  "DATA_LOSS",
+  "UNAUTHENTICATED",
+];
+const UNAVAILABLE = 14;
+const DEADLINE_EXCEEDED = 4;
+const UNIMPLEMENTED = 12;
+
+async function checkMilvus(args: MilvusArgs): Promise<string> {
+  const { address, port, host, ca, timeoutMs, where } = args;
+  const client = new MilvusClient({
+    address: `${isIP(address) === 6 ? `[${address}]` : address}:${port}`,
+    ssl: true,
+    tls: {
+      // The SDK passes rootCert to grpc-js credentials.createSsl, which uses it INSTEAD of the default roots;
+      // a Buffer avoids the temp file rootCertPath would need.
+      rootCert: Buffer.from(ca.join("\n")),
+      // SNI and the name checked on the certificate (grpc.ssl_target_name_override).
+      serverName: host,
+    },
+    channelOptions: {
+      // serverName does not change HTTP/2 :authority; a host-rule Ingress answers 404 for any other (DESIGN §5).
+      "grpc.default_authority": host,
+      // The SDK pings every 10 s and drops the channel after 5 s without an answer; the ALB ignores HTTP/2
+      // PINGs, so a slow call would die of keepalive instead of its own deadline.
+      "grpc.keepalive_time_ms": Math.max(5 * 60_000, 2 * timeoutMs),
+      "grpc.keepalive_permit_without_calls": 0,
+    },
+    // One channel is all three sequential RPCs need (the SDK's default keeps 2-10), and closeMilvus relies on it.
+    pool: { min: 1, max: 1 },
+    timeout: timeoutMs,
+    // Step Functions retries with backoff and jitter; SDK retries inside would only stretch one attempt.
+    maxRetries: 0,
+    telemetry: { enabled: false },
+    // The SDK's logger is a process-wide winston console logger, not our JSON logs: keep it to real problems.
+    logLevel: "warn",
+  });
+  try {
+    let connect: unknown;
+    try {
+      connect = await client.connectPromise;
+    } catch (e) {
+      throw grpcError(e, "Connect", args);
+    }
+    const health = (await client.checkHealth().catch((e) => {
+      throw grpcError(e, "CheckHealth", args);
+    })) as { isHealthy?: boolean; reasons?: string[]; status?: MilvusStatus };
+    const version = (await client.getVersion().catch((e) => {
+      throw grpcError(e, "GetVersion", args);
+    })) as { version?: string; status?: MilvusStatus };
+
+    // The SDK's retry interceptor rewrites an UNIMPLEMENTED status into success with an empty message `{}`,
+    // and grpc-js turns an HTTP 404 into UNIMPLEMENTED. So the ALB's 404 (no rule for this :authority yet,
+    // or no targets registered) surfaces as empty answers, not as an error.
+    if (!version.version) {
+      throw new EndpointNotReady(
+        `${where} answered the Milvus RPCs for ${host} with UNIMPLEMENTED, which is what an ALB HTTP 404 ` +
+          "becomes: the listener has no rule for this host yet (the ALB controller is still reconciling), or the " +
+          "request's :authority is not the Ingress host. Retrying; if this persists, check the Ingress rule's host.",
+      );
+    }
+    if (health.isHealthy === false) {
+      // Before the status checks: an unhealthy proxy may also set a non-success status, and it is still
+      // "not ready yet", not a wrong endpoint.
+      throw new EndpointNotReady(
+        `Milvus ${version.version} behind ${where} reports itself unhealthy: ` +
+          `${(health.reasons ?? []).join("; ") || "no reason given"}. Retrying; if this persists, check the Milvus pods.`,
+      );
+    }
+    checkStatus((connect as { status?: MilvusStatus } | undefined)?.status, "Connect", args);
+    checkStatus(version.status, "GetVersion", args);
+    checkStatus(health.status, "CheckHealth", args);
+    if (health.isHealthy !== true) {
+      // GetVersion answered, so this is Milvus itself not implementing CheckHealth: retrying cannot help.
+      throw new VerificationFailed(
+        `Milvus ${version.version} behind ${where} does not implement CheckHealth; verify-connection needs Milvus ` +
+          "2.2 or later.",
+      );
+    }
+    return version.version;
+  } finally {
+    await closeMilvus(client);
+  }
+}
+
+/**
+ * Closes the SDK client without leaking a connection. SDK 3.0.6's pool destroy() calls
+ * getConnectivityState(true) on the grpc client it has just closed, which makes grpc-js resolve and connect
+ * again: one live HTTP/2 connection per verification, never closed, in a warm Lambda container. Closing that
+ * (single, see `pool`) grpc client once more after the SDK's close shuts the resurrected connection down.
+ */
+async function closeMilvus(client: MilvusClient): Promise<void> {
+  const pool = client.channelPool;
+  const acquired = pool.acquire();
+  // Bounded: our calls have settled so the client should be idle, but cleanup must never hang the step.
+  const grpcClient = await withinMs(acquired, CLOSE_WAIT_MS).catch(() => undefined);
+  if (grpcClient) {
+    await pool.release(grpcClient).catch(() => undefined);
+  } else {
+    // A late acquire must still be returned, or the SDK's close (pool.drain) would wait for it forever.
+    acquired.then((late) => pool.release(late)).catch(() => undefined);
+  }
+  await withinMs(client.closeConnection(), CLOSE_WAIT_MS).catch(() => undefined);
+  await new Promise((resolve) => setImmediate(resolve));
+  grpcClient?.close();
+}
+
+const CLOSE_WAIT_MS = 2_000;
+
+/** The promise's value, or undefined once `ms` have passed. */
+async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A Milvus status inside an OK gRPC answer: the proxy is reachable but refused. */
+function checkStatus(status: MilvusStatus | undefined, rpc: string, args: MilvusArgs): void {
+  if (!status) return;
+  const ok =
+    (status.error_code === undefined || status.error_code === "Success" || status.error_code === 0) &&
+    (status.code === undefined || status.code === 0);
+  if (ok) return;
+  const said = `${status.error_code ?? ""}${status.code ? ` code ${status.code}` : ""}: ${status.reason || "no reason"}`;
+  if (status.retriable || NOT_READY_ERROR_CODES.has(String(status.error_code))) {
+    throw new EndpointNotReady(`Milvus behind ${args.where} is not ready: ${rpc} returned ${said}; retrying.`);
+  }
+  throw new VerificationFailed(
+    `Milvus behind ${args.where} refused ${rpc} for ${args.host}: ${said}. Check the Milvus proxy's logs and ` +
+      "whether it requires authentication.",
+  );
+}
+
+function grpcError(e: unknown, rpc: string, args: MilvusArgs): MilvusL7Error {
+  if (e instanceof MilvusL7Error) return e;
+  const err = (typeof e === "object" && e !== null ? e : {}) as { code?: unknown; details?: unknown; message?: unknown };
+  const code = typeof err.code === "number" ? err.code : undefined;
+  const details = String(err.details ?? err.message ?? e);
+  const said = `${code !== undefined ? `${GRPC_CODE_NAMES[code] ?? "code"} (${code})` : "error"}: ${details}`;
+  const httpStatus = /HTTP status code (\d{3})/.exec(details)?.[1];
+  const { where, host, timeoutMs } = args;
+  if (code === UNAVAILABLE || httpStatus === "503") {
+    return new EndpointNotReady(
+      `Milvus ${rpc} through ${where} for ${host} failed with ${said}. The ALB answers 503 until its targets pass ` +
+        "health checks, and Milvus answers UNAVAILABLE while starting; retrying.",
+    );
+  }
+  if (code === DEADLINE_EXCEEDED) {
+    return new EndpointNotReady(`Milvus ${rpc} through ${where} for ${host} got no answer within ${timeoutMs} ms (${said}); retrying.`);
+  }
+  if (code === UNIMPLEMENTED) {
+    return new EndpointNotReady(
+      `Milvus ${rpc} through ${where} for ${host} failed with ${said}, which is what an ALB HTTP 404 becomes: ` +
+        "the listener has no rule for this host yet; retrying.",
+    );
+  }
+  return new VerificationFailed(
+    `Milvus ${rpc} through ${where} for ${host} failed with ${said}. Check that the Ingress backend is the Milvus ` +
+      "Service on port 19530 with alb.ingress.kubernetes.io/backend-protocol-version: GRPC, and the Milvus proxy's logs.",
+  );
+}
+
+function describe(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as Error & { code?: unknown }).code;
+    return `${typeof code === "string" ? `${code}: ` : ""}${e.message}`;
+  }
+  return String(e);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Production dependencies
+
+/** Production `resolve`: the ALB's DNS name to one of its addresses, HTTPS port. */
+export async function resolveAlb(hostname: string, port: number): Promise<{ address: string; port: number }> {
+  const { address } = await lookup(hostname);
+  return { address, port };
+}
+
+/**
+ * Production `trustAnchors`: the self-signed roots in the chain imported into ACM. Trusting a root because it
+ * came with the certificate is sound here only together with the fingerprint check: what is proven is that the
+ * ALB serves exactly the imported certificate, with a chain that verifies to the root its owner supplied.
+ */
+export function acmTrustAnchors(acm: ACMClient): (certificateArn: string) => Promise<string[]> {
+  return async (certificateArn) => {
+    try {
+      const out = await acm.send(new GetCertificateCommand({ CertificateArn: certificateArn }));
+      return selfSignedRoots(out.CertificateChain ?? "");
+    } catch (e) {
+      throw translateAwsError(e, `acm:GetCertificate on ${certificateArn}`, (m) => new AcmRejected(m));
+    }
+  };
+}
+
+/** The self-signed CA certificates among the PEM blocks of a chain, as PEM. */
+export function selfSignedRoots(chainPem: string): string[] {
+  const blocks = chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const roots: string[] = [];
+  for (const block of blocks) {
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(block);
+    } catch {
+      continue; // ACM accepted the chain; an unparsable block cannot be an anchor anyway
+    }
+    if (cert.ca && cert.checkIssued(cert) && cert.verify(cert.publicKey)) roots.push(cert.toString());
+  }
+  return roots;
+}

@@ -1,0 +1,425 @@
+// verify-connection's core against a local ALB stand-in: a TLS HTTP/2 proxy (node:http2) that serves a chosen
+// certificate and routes gRPC streams by :authority to the Milvus stand-in, 404 for other hosts, like an ALB
+// listener rule for a host-rule Ingress. The real @zilliz/milvus2-sdk-node client and Node's TLS verification run
+// unchanged; only DNS and the trust anchors are injected.
+import { X509Certificate } from "node:crypto";
+import {
+  type ClientHttp2Session,
+  connect as http2Connect,
+  constants as h2,
+  createSecureServer,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from "node:http2";
+import type { AddressInfo, Socket } from "node:net";
+import { ACMClient, GetCertificateCommand } from "@aws-sdk/client-acm";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  acmTrustAnchors,
+  resolveAlb,
+  selfSignedRoots,
+  type VerifyDeps,
+  type VerifyInput,
+  verifyConnection,
+} from "../../functions/verify-connection/core";
+import type { ImportedCertificate, Target } from "../../functions/lib/plan";
+import { type MilvusServer, startMilvusServer } from "../sandbox/milvus-server";
+import { type CertificateSet, certificateSet, type Issued, issue } from "../sandbox/pki";
+
+const HOST = "milvus-demo.milvus.io";
+const ALB = "k8s-milvus-milvusde-0123456789-1234567890.us-east-2.elb.amazonaws.com";
+const ARN = "arn:aws:acm:us-east-2:123456789012:certificate/11111111-2222-3333-4444-555555555555";
+
+// ---- ALB stand-in ---------------------------------------------------------------------------------------
+
+interface AlbProxy {
+  port: number;
+  /** Every request's :authority, in arrival order. */
+  authorities: string[];
+  close(): Promise<void>;
+}
+
+interface AlbProxyOptions {
+  leaf: Issued;
+  /** Served after the leaf, as ACM serves the imported chain. */
+  chainPem: string;
+  /** Host (without port) → upstream h2c port; any other :authority gets 404 like an unmatched ALB rule. */
+  routes: Record<string, number>;
+  /** Answer every request with this HTTP status instead (503: targets not healthy yet). */
+  status?: number;
+}
+
+// Pseudo-headers and hop-by-hop headers are per connection; everything else (te, content-type, grpc-*) travels.
+function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (!k.startsWith(":") && k !== "connection" && k !== "keep-alive") out[k] = v;
+  }
+  return out;
+}
+
+async function startAlbProxy(opts: AlbProxyOptions): Promise<AlbProxy> {
+  const authorities: string[] = [];
+  const sessions = new Set<Http2Session>();
+  // Raw sockets too: a client that rejects our certificate mid-handshake never becomes an HTTP/2 session,
+  // and server.close() waits for every socket.
+  const sockets = new Set<Socket>();
+  const upstreams = new Map<number, ClientHttp2Session>();
+  const upstream = (port: number): ClientHttp2Session => {
+    let s = upstreams.get(port);
+    if (!s || s.closed || s.destroyed) {
+      s = http2Connect(`http://127.0.0.1:${port}`);
+      s.on("error", () => undefined); // surfaced per stream below
+      upstreams.set(port, s);
+    }
+    return s;
+  };
+  const server = createSecureServer({ key: opts.leaf.keyPem, cert: opts.leaf.certPem + opts.chainPem });
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  server.on("session", (s) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+  });
+  // A client that only checks TLS hangs up without an HTTP/2 preface; that is not a test failure.
+  server.on("sessionError", () => undefined);
+  server.on("stream", (stream, headers) => {
+    stream.on("error", () => undefined);
+    const authority = String(headers[":authority"] ?? "");
+    authorities.push(authority);
+    if (opts.status) {
+      stream.respond({ ":status": opts.status, "content-type": "text/html" });
+      stream.end(`<html><body>${opts.status}</body></html>`);
+      return;
+    }
+    const port = opts.routes[authority.replace(/:\d+$/, "")];
+    if (port === undefined) {
+      stream.respond({ ":status": 404, "content-type": "text/html" });
+      stream.end("<html><body>404 Not Found</body></html>");
+      return;
+    }
+    const up = upstream(port).request({
+      ...forwardable(headers),
+      ":method": headers[":method"],
+      ":path": headers[":path"],
+      ":authority": authority,
+    });
+    let trailers: OutgoingHttpHeaders | undefined;
+    stream.pipe(up);
+    up.on("response", (resHeaders, flags) => {
+      const status = Number(resHeaders[":status"]);
+      if (flags & h2.NGHTTP2_FLAG_END_STREAM) {
+        // gRPC "trailers-only" answer (an error status with no message): forward it as one HEADERS frame.
+        stream.respond({ ...forwardable(resHeaders), ":status": status }, { endStream: true });
+        return;
+      }
+      stream.respond({ ...forwardable(resHeaders), ":status": status }, { waitForTrailers: true });
+      up.pipe(stream);
+    });
+    up.on("trailers", (t) => {
+      trailers = forwardable(t);
+    });
+    stream.on("wantTrailers", () => {
+      stream.sendTrailers(trailers ?? { "grpc-status": "14", "grpc-message": "upstream closed without trailers" });
+    });
+    up.on("error", () => {
+      if (!stream.headersSent) {
+        stream.respond({ ":status": 502 });
+        stream.end();
+      } else {
+        stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+      }
+    });
+    stream.on("close", () => {
+      if (!up.closed) up.close();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    authorities,
+    close() {
+      return new Promise((resolve) => {
+        for (const s of sessions) s.destroy();
+        for (const s of upstreams.values()) s.destroy();
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      });
+    },
+  };
+}
+
+// ---- fixtures -------------------------------------------------------------------------------------------
+
+let milvus: MilvusServer;
+let set: CertificateSet;
+let otherCa: CertificateSet;
+const proxies: AlbProxy[] = [];
+let good: AlbProxy;
+let sibling: AlbProxy; // same CA and host, another key: "the previous certificate"
+let untrusted: AlbProxy; // chain to a root nobody trusts
+let wrongName: AlbProxy; // trusted CA, but issued for another host
+let expired: AlbProxy; // the previous certificate, expired
+let otherHostOnly: AlbProxy; // listener rule for another host only → 404 for ours
+let unhealthyTargets: AlbProxy; // 503 until targets pass health checks
+let siblingLeaf: Issued;
+let wrongNameLeaf: Issued;
+
+function imported(leaf: Issued, arn = ARN): ImportedCertificate {
+  const x = new X509Certificate(leaf.certPem);
+  return { arn, fingerprint256: x.fingerprint256, notAfter: new Date(x.validTo).toISOString(), imported: true };
+}
+
+const target: Target = {
+  cluster: { name: "milvus", region: "us-east-2" },
+  namespace: "milvus",
+  service: { name: "milvus-demo", port: 19530 },
+  ingress: { name: "milvus-demo", host: HOST, scheme: "internet-facing", annotations: {} },
+};
+
+function input(certificate: ImportedCertificate = imported(set.leaf)): VerifyInput {
+  return { target, certificate, albHostname: ALB };
+}
+
+function deps(proxy: AlbProxy, extra: Partial<VerifyDeps> = {}): VerifyDeps {
+  return {
+    resolve: async (hostname) => {
+      expect(hostname).toBe(ALB);
+      return { address: "127.0.0.1", port: proxy.port };
+    },
+    // As production derives them: the self-signed roots in the imported chain.
+    trustAnchors: async (arn) => {
+      expect(arn).toBe(ARN);
+      return selfSignedRoots(set.chainPem);
+    },
+    timeoutMs: 5_000,
+    ...extra,
+  };
+}
+
+async function failure(p: Promise<unknown>): Promise<Error> {
+  const outcome = await p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  if (outcome.ok) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value)}`);
+  expect(outcome.error).toBeInstanceOf(Error);
+  const error = outcome.error as Error;
+  // Messages become the execution's Cause: never certificate material.
+  expect(error.message).not.toContain("BEGIN");
+  return error;
+}
+
+beforeAll(async () => {
+  milvus = await startMilvusServer({ version: "v2.5.4" });
+  set = await certificateSet([HOST]);
+  otherCa = await certificateSet([HOST]);
+  siblingLeaf = await issue({ commonName: HOST, issuer: set.intermediate });
+  wrongNameLeaf = await issue({ commonName: "other.milvus.io", issuer: set.intermediate });
+  const expiredLeaf = await issue({
+    commonName: HOST,
+    issuer: set.intermediate,
+    notBefore: new Date(Date.now() - 100 * 86_400_000),
+    notAfter: new Date(Date.now() - 86_400_000),
+  });
+  const routes = { [HOST]: milvus.port };
+  const start = async (o: AlbProxyOptions) => {
+    const p = await startAlbProxy(o);
+    proxies.push(p);
+    return p;
+  };
+  good = await start({ leaf: set.leaf, chainPem: set.chainPem, routes });
+  sibling = await start({ leaf: siblingLeaf, chainPem: set.chainPem, routes });
+  untrusted = await start({ leaf: otherCa.leaf, chainPem: otherCa.intermediate.certPem, routes });
+  wrongName = await start({ leaf: wrongNameLeaf, chainPem: set.chainPem, routes });
+  expired = await start({ leaf: expiredLeaf, chainPem: set.chainPem, routes });
+  otherHostOnly = await start({ leaf: set.leaf, chainPem: set.chainPem, routes: { "other.milvus.io": milvus.port } });
+  unhealthyTargets = await start({ leaf: set.leaf, chainPem: set.chainPem, routes, status: 503 });
+});
+
+afterEach(() => {
+  milvus.setFault(undefined);
+});
+
+afterAll(async () => {
+  await Promise.all(proxies.map((p) => p.close()));
+  await milvus?.close();
+});
+
+// ---- tests ----------------------------------------------------------------------------------------------
+
+describe("verifyConnection", () => {
+  it("verifies the served certificate and Milvus through the ALB, sending :authority = the Ingress host", async () => {
+    const before = milvus.calls.length;
+    const result = await verifyConnection(input(), deps(good));
+    const leaf = new X509Certificate(set.leaf.certPem);
+    expect(result).toEqual({
+      host: HOST,
+      albHostname: ALB,
+      address: "127.0.0.1",
+      servedFingerprint256: leaf.fingerprint256,
+      servedNotAfter: new Date(leaf.validTo).toISOString(),
+      milvusVersion: "v2.5.4",
+      healthy: true,
+    });
+    // The ALB routes on :authority: the client must send the host, not the address it dialled.
+    expect(good.authorities.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(good.authorities)).toEqual(new Set([HOST]));
+    expect(milvus.calls.slice(before)).toEqual(
+      expect.arrayContaining([`Connect@${HOST}`, `CheckHealth@${HOST}`, `GetVersion@${HOST}`]),
+    );
+  });
+
+  it("a different certificate served (the previous one) → EndpointNotReady naming both", async () => {
+    const error = await failure(verifyConnection(input(), deps(sibling)));
+    expect(error.name).toBe("EndpointNotReady");
+    const served = new X509Certificate(siblingLeaf.certPem);
+    const expected = imported(set.leaf);
+    expect(error.message).toContain(`served SHA-256 ${served.fingerprint256}`);
+    expect(error.message).toContain(`subject CN=${HOST}`);
+    expect(error.message).toContain(`notAfter ${new Date(served.validTo).toISOString()}`);
+    expect(error.message).toContain(`imported SHA-256 ${expected.fingerprint256}, notAfter ${expected.notAfter}`);
+    expect(error.message).toContain(ARN);
+    // Refused before any Milvus RPC: nothing reached the proxy's HTTP/2 layer.
+    expect(sibling.authorities).toEqual([]);
+  });
+
+  it("a chain to an untrusted root → VerificationFailed naming the reason and the fix", async () => {
+    // The imported certificate itself, from a private CA whose root was not in the imported chain.
+    const error = await failure(
+      verifyConnection(input(imported(otherCa.leaf)), deps(untrusted, { trustAnchors: async () => [] })),
+    );
+    expect(error.name).toBe("VerificationFailed");
+    expect(error.message).toMatch(/UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
+    expect(error.message).toContain("does not lead to a trusted root");
+    expect(error.message).toContain("Re-import with the complete chain");
+    expect(untrusted.authorities).toEqual([]);
+  });
+
+  it("a self-signed root in the served chain is still untrusted unless it is a trust anchor", async () => {
+    const error = await failure(
+      verifyConnection(input(imported(otherCa.leaf)), {
+        ...deps(good),
+        // good serves set's chain including its root; trusting otherCa's root instead must not help.
+        trustAnchors: async () => selfSignedRoots(otherCa.chainPem),
+      }),
+    );
+    expect(error.name).toBe("VerificationFailed");
+    expect(error.message).toContain("SELF_SIGNED_CERT_IN_CHAIN");
+  });
+
+  it("the imported certificate does not cover the host → VerificationFailed", async () => {
+    const error = await failure(verifyConnection(input(imported(wrongNameLeaf)), deps(wrongName)));
+    expect(error.name).toBe("VerificationFailed");
+    expect(error.message).toContain(`does not cover ${HOST}`);
+    expect(error.message).toContain("DNS:other.milvus.io");
+    expect(error.message).toContain("subjectAltName includes the Ingress host");
+  });
+
+  it("another certificate for the wrong host still served → EndpointNotReady (not the imported one)", async () => {
+    const error = await failure(verifyConnection(input(), deps(wrongName)));
+    expect(error.name).toBe("EndpointNotReady");
+    expect(error.message).toContain(`served SHA-256 ${new X509Certificate(wrongNameLeaf.certPem).fingerprint256}`);
+  });
+
+  it("the previous, expired certificate still served after a renewal → EndpointNotReady", async () => {
+    const error = await failure(verifyConnection(input(), deps(expired)));
+    expect(error.name).toBe("EndpointNotReady");
+    expect(error.message).toContain("serves an expired certificate");
+    expect(error.message).toContain(`valid until ${imported(set.leaf).notAfter}`);
+  });
+
+  it("an ALB 404 for our :authority (rule for another host only) → EndpointNotReady", async () => {
+    const error = await failure(verifyConnection(input(), deps(otherHostOnly)));
+    expect(error.name).toBe("EndpointNotReady");
+    expect(error.message).toContain("UNIMPLEMENTED");
+    expect(error.message).toContain("HTTP 404");
+    expect(otherHostOnly.authorities.length).toBeGreaterThan(0);
+    expect(new Set(otherHostOnly.authorities)).toEqual(new Set([HOST]));
+  });
+
+  it("an ALB 503 (targets not healthy yet) → EndpointNotReady", async () => {
+    const error = await failure(verifyConnection(input(), deps(unhealthyTargets)));
+    expect(error.name).toBe("EndpointNotReady");
+    expect(error.message).toContain("UNAVAILABLE (14)");
+    expect(error.message).toContain("Received HTTP status code 503");
+  });
+
+  it("Milvus fault 'unavailable' → EndpointNotReady", async () => {
+    milvus.setFault("unavailable");
+    const error = await failure(verifyConnection(input(), deps(good)));
+    expect(error.name).toBe("EndpointNotReady");
+    expect(error.message).toContain("Milvus Connect");
+    expect(error.message).toContain("UNAVAILABLE (14): sandbox: Milvus proxy is not serving");
+  });
+
+  it("Milvus fault 'unhealthy' → EndpointNotReady with Milvus's reasons", async () => {
+    milvus.setFault("unhealthy");
+    const error = await failure(verifyConnection(input(), deps(good)));
+    expect(error.name).toBe("EndpointNotReady");
+    expect(error.message).toContain("Milvus v2.5.4");
+    expect(error.message).toContain("reports itself unhealthy: sandbox: querynode not ready");
+  });
+
+  it("Milvus fault 'deadline' → EndpointNotReady after timeoutMs", async () => {
+    milvus.setFault("deadline");
+    const error = await failure(verifyConnection(input(), { ...deps(good), timeoutMs: 400 }));
+    expect(error.name).toBe("EndpointNotReady");
+    expect(error.message).toContain("no answer within 400 ms");
+    expect(error.message).toContain("DEADLINE_EXCEEDED (4)");
+  });
+
+  it("connection refused → EndpointNotReady", async () => {
+    const closed = await startAlbProxy({ leaf: set.leaf, chainPem: set.chainPem, routes: {} });
+    await closed.close();
+    const error = await failure(verifyConnection(input(), deps(closed)));
+    expect(error.name).toBe("EndpointNotReady");
+    expect(error.message).toContain("ECONNREFUSED");
+  });
+
+  it("an ALB hostname that does not resolve yet → EndpointNotReady", async () => {
+    const error = await failure(
+      verifyConnection(input(), { ...deps(good), resolve: (_hostname, port) => resolveAlb("does-not-exist.invalid", port) }),
+    );
+    expect(error.name).toBe("EndpointNotReady");
+    expect(error.message).toContain(`The ALB hostname ${ALB} does not resolve yet`);
+  });
+});
+
+describe("trust anchors from ACM", () => {
+  const acm = mockClient(ACMClient);
+  afterEach(() => acm.reset());
+  afterAll(() => acm.restore());
+
+  it("selfSignedRoots keeps only the self-signed CA of a chain", () => {
+    const roots = selfSignedRoots(set.chainPem);
+    expect(roots).toHaveLength(1);
+    expect(new X509Certificate(roots[0] ?? "").fingerprint256).toBe(new X509Certificate(set.root.certPem).fingerprint256);
+    expect(selfSignedRoots(set.intermediate.certPem)).toEqual([]);
+    expect(selfSignedRoots("")).toEqual([]);
+  });
+
+  it("acmTrustAnchors reads GetCertificate's chain", async () => {
+    acm.on(GetCertificateCommand, { CertificateArn: ARN }).resolves({
+      Certificate: set.leaf.certPem,
+      CertificateChain: set.chainPem,
+    });
+    const anchors = await acmTrustAnchors(new ACMClient({ region: "us-east-2" }))(ARN);
+    expect(anchors.map((p) => new X509Certificate(p).subject)).toEqual(["CN=milvus-l7 Test Root CA"]);
+  });
+
+  it("acmTrustAnchors translates ACM errors", async () => {
+    const client = new ACMClient({ region: "us-east-2" });
+    acm.on(GetCertificateCommand).rejects(Object.assign(new Error("denied"), { name: "AccessDeniedException" }));
+    const denied = await failure(acmTrustAnchors(client)(ARN));
+    expect(denied.name).toBe("AcmRejected");
+    expect(denied.message).toContain(`acm:GetCertificate on ${ARN}`);
+    acm.on(GetCertificateCommand).rejects(Object.assign(new Error("slow down"), { name: "ThrottlingException" }));
+    const throttled = await failure(acmTrustAnchors(client)(ARN));
+    expect(throttled.name).toBe("AwsUnavailable");
+  });
+});
