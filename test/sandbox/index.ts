@@ -1,0 +1,203 @@
+// The whole sandbox: moto (ACM, S3, Secrets Manager, STS), the Kubernetes API stand-in with EKS-shaped token
+// checks and the Milvus Helm release, the ALB-controller simulator, and the Milvus stand-in — plus the six real
+// handlers wired to them, and a runner for the real ASL. `npm run demo` and the integration tests use it.
+import { ACMClient } from "@aws-sdk/client-acm";
+import { S3Client } from "@aws-sdk/client-s3";
+import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { readFileSync } from "node:fs";
+import { format } from "node:util";
+import { fingerprintOf } from "../../functions/lib/certificates";
+import { eksConnector, eksToken } from "../../functions/lib/kube";
+import { type AlbController, startAlbController } from "./alb-controller";
+import { type KubeApiServer, eksTokenAuthenticator, seedMilvusRelease, startKubeApiServer } from "./kube-apiserver";
+import { type MilvusServer, startMilvusServer } from "./milvus-server";
+import { type Moto, startMoto } from "./moto";
+import { type CertificateSet, certificateSet } from "./pki";
+import { type LocalFunctions, type RunOptions, type WorkflowRun, lambdaContext, runWorkflow } from "./workflow";
+
+export const REGION = "us-east-2";
+export const CLUSTER = "milvus-eks";
+export const HOST = "milvus-demo.milvus.io";
+const CONSOLE_START = new URL("../../events/console-start.json", import.meta.url);
+
+export interface SandboxOptions {
+  /** ALB provisioning time until the Ingress gets its hostname. */
+  publishDelayMs?: number;
+  /** Time until the ALB's targets are healthy (503 before). */
+  healthyDelayMs?: number;
+  /** How long one get-ingress-status poll holds its watch. */
+  watchSeconds?: number;
+  /** Copy handler log lines to stderr as they happen. */
+  echoLogs?: boolean;
+}
+
+export interface Sandbox {
+  moto: Moto;
+  kube: KubeApiServer;
+  alb: AlbController;
+  milvus: MilvusServer;
+  aws: { acm: ACMClient; secretsManager: SecretsManagerClient; s3: S3Client };
+  /** The six real handlers, wired to the sandbox. */
+  functions: LocalFunctions;
+  /** Every log line the handlers wrote (Powertools JSON), across runs. */
+  logs: string[];
+  /** A root, an intermediate and a leaf for `hosts`; the leaf's key goes to the ALB simulator's key store. */
+  newCertificate(hosts?: string[], opts?: Parameters<typeof certificateSet>[1]): Promise<CertificateSet>;
+  /** Stores the PEMs as the secret milvus-l7 reads (`{certificate, chain, privateKey}`); returns its ARN. */
+  storeInSecret(set: CertificateSet, name?: string): Promise<string>;
+  /** events/console-start.json pointed at this sandbox: a new import from `secretArn`, or a re-import into `arn`. */
+  request(secretArn: string, arn?: string): Record<string, unknown>;
+  run(input: unknown, opts?: RunOptions): Promise<WorkflowRun>;
+  stop(): Promise<void>;
+}
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  // Powertools writes to the global console in dev mode, which the sandbox captures; it reads this when the
+  // handler modules load, hence the dynamic imports below.
+  process.env.POWERTOOLS_DEV ??= "true";
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+  };
+  try {
+    const moto = await startMoto(REGION);
+    stops.push(() => moto.stop());
+    const clientConfig = { region: REGION, endpoint: moto.endpoint, credentials: moto.credentials };
+    const aws = {
+      acm: new ACMClient(clientConfig),
+      secretsManager: new SecretsManagerClient(clientConfig),
+      s3: new S3Client({ ...clientConfig, forcePathStyle: true }),
+    };
+
+    const kube = await startKubeApiServer({ authenticate: eksTokenAuthenticator() });
+    stops.push(() => kube.close());
+    seedMilvusRelease(kube);
+
+    const milvus = await startMilvusServer();
+    stops.push(() => milvus.close());
+
+    const keys = new Map<string, string>();
+    const alb = await startAlbController({
+      kube: { url: kube.url, caPem: kube.caPem, token: await eksToken(CLUSTER, REGION, moto.credentials) },
+      acm: aws.acm,
+      privateKeyFor: (certificatePem) => keys.get(fingerprintOf(certificatePem)),
+      // target-type ip registers the Milvus proxy pods behind the Service; here that is the stand-in.
+      targetFor: (namespace, service, port) =>
+        namespace === "milvus" && service === "milvus-demo" && port === 19530 ? { host: milvus.host, port: milvus.port } : undefined,
+      region: REGION,
+      publishDelayMs: opts.publishDelayMs ?? 300,
+      healthyDelayMs: opts.healthyDelayMs ?? 300,
+    });
+    stops.push(() => alb.close());
+
+    const functions = await realHandlers({ kube, moto, alb, aws, watchSeconds: opts.watchSeconds ?? 5 });
+    const logs: string[] = [];
+
+    return {
+      moto,
+      kube,
+      alb,
+      milvus,
+      aws,
+      functions,
+      logs,
+      async newCertificate(hosts = [HOST], issueOpts = {}) {
+        const set = await certificateSet(hosts, issueOpts);
+        keys.set(fingerprintOf(set.leaf.certPem), set.leaf.keyPem);
+        return set;
+      },
+      async storeInSecret(set, name = "milvus-l7/milvus-demo-tls") {
+        const SecretString = JSON.stringify({ certificate: set.leaf.certPem, chain: set.chainPem, privateKey: set.leaf.keyPem });
+        try {
+          return (await aws.secretsManager.send(new CreateSecretCommand({ Name: name, SecretString }))).ARN ?? "";
+        } catch (e) {
+          if ((e as Error).name !== "ResourceExistsException") throw e;
+          return (await aws.secretsManager.send(new PutSecretValueCommand({ SecretId: name, SecretString }))).ARN ?? "";
+        }
+      },
+      request(secretArn, arn) {
+        const request = JSON.parse(readFileSync(CONSOLE_START, "utf8"));
+        request.cluster = { name: CLUSTER, region: REGION };
+        request.certificate = { ...(arn ? { arn } : {}), source: { secretsManager: { secretId: secretArn } } };
+        return request;
+      },
+      async run(input, runOpts = {}) {
+        const restore = captureConsole(logs, opts.echoLogs ?? false);
+        try {
+          return await runWorkflow(input, functions, runOpts);
+        } finally {
+          restore();
+        }
+      },
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+async function realHandlers(env: {
+  kube: KubeApiServer;
+  moto: Moto;
+  alb: AlbController;
+  aws: Sandbox["aws"];
+  watchSeconds: number;
+}): Promise<LocalFunctions> {
+  const [resolveRequest, importCertificate, applyIngress, getIngressStatus, verifyConnection, patchService, verifyCore] = await Promise.all([
+    import("../../functions/resolve-request/handler"),
+    import("../../functions/import-certificate/handler"),
+    import("../../functions/apply-ingress/handler"),
+    import("../../functions/get-ingress-status/handler"),
+    import("../../functions/verify-connection/handler"),
+    import("../../functions/patch-service/handler"),
+    import("../../functions/verify-connection/core"),
+  ]);
+  // The real EKS path except DescribeCluster (moto's EKS has no usable endpoint or CA): real tokens, checked
+  // by the stand-in the way EKS checks them.
+  const connect = eksConnector({
+    describeCluster: async () => ({ endpoint: `${env.kube.url}/`, caData: Buffer.from(env.kube.caPem).toString("base64") }),
+    credentials: async () => env.moto.credentials,
+  });
+  const lambda =
+    <E, R>(name: string, handler: (event: E, context: ReturnType<typeof lambdaContext>) => Promise<R>) =>
+    (event: E) =>
+      handler(event, lambdaContext(name));
+  return {
+    ResolveRequestFunctionArn: lambda("resolve-request", resolveRequest.makeHandler({ defaultRegion: REGION, watchSeconds: env.watchSeconds })),
+    ImportCertificateFunctionArn: lambda("import-certificate", importCertificate.makeHandler(env.aws)),
+    ApplyIngressFunctionArn: lambda("apply-ingress", applyIngress.makeHandler({ connect })),
+    GetIngressStatusFunctionArn: lambda("get-ingress-status", getIngressStatus.makeHandler({ connect, watchSeconds: env.watchSeconds })),
+    VerifyConnectionFunctionArn: lambda(
+      "verify-connection",
+      verifyConnection.makeHandler({
+        // What DNS answers for the ALB's hostname: the simulator's listener.
+        resolve: async (hostname) => {
+          const found = env.alb.resolve(hostname);
+          if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
+          return found;
+        },
+        trustAnchors: verifyCore.acmTrustAnchors(env.aws.acm),
+        timeoutMs: 5_000,
+      }),
+    ),
+    PatchServiceFunctionArn: lambda("patch-service", patchService.makeHandler({ connect })),
+  };
+}
+
+const CONSOLE_METHODS = ["log", "info", "warn", "error", "debug", "trace"] as const;
+
+/** Collects what the handlers log (Powertools in dev mode writes to the global console). */
+function captureConsole(sink: string[], echo: boolean): () => void {
+  const saved = CONSOLE_METHODS.map((m) => [m, console[m]] as const);
+  for (const method of CONSOLE_METHODS) {
+    console[method] = (...args: unknown[]) => {
+      const line = format(...args);
+      sink.push(line);
+      if (echo) process.stderr.write(`${line}\n`);
+    };
+  }
+  return () => {
+    for (const [method, fn] of saved) console[method] = fn;
+  };
+}
