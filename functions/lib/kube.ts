@@ -130,6 +130,10 @@ export function defaultClusterConnector(): ClusterConnector {
   });
 }
 
+// Shown as the Cause once the ASL's retries are used up, so it says what to check rather than "retrying".
+const TRANSIENT_ADVICE =
+  "This is usually transient and the workflow retries it; if it persists, check the cluster API server's health and the Lambdas' network path to it (VPC, security group, endpoint access).";
+
 const NETWORK_ERROR_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "ENOTFOUND", "UND_ERR_SOCKET"]);
 
 /** A Kubernetes `Status` message from an ApiException body, whatever form the client left it in. */
@@ -152,12 +156,14 @@ function statusMessage(body: unknown): string {
  */
 export function translateKubeError(e: unknown, what: string): Error {
   if (e instanceof KubernetesUnavailable || e instanceof KubernetesNotFound || e instanceof KubernetesForbidden) return e;
-  if (e instanceof ApiException) {
-    const code = e.code;
-    const detail = statusMessage(e.body);
+  // ApiException from the typed clients; the Watch reports HTTP failures as an Error with `statusCode`.
+  const httpStatus = e instanceof ApiException ? e.code : (e as { statusCode?: unknown } | undefined)?.statusCode;
+  if (typeof httpStatus === "number") {
+    const code = httpStatus;
+    const detail = e instanceof ApiException ? statusMessage(e.body) : (e as Error).message;
     const suffix = detail ? `: ${detail}` : "";
     if (code === 429 || code >= 500) {
-      return new KubernetesUnavailable(`Kubernetes API answered ${code} to ${what}${suffix}. Retrying.`);
+      return new KubernetesUnavailable(`Kubernetes API answered ${code} to ${what}${suffix}. ${TRANSIENT_ADVICE}`);
     }
     if (code === 401 || code === 403) {
       return new KubernetesForbidden(
@@ -177,7 +183,7 @@ export function translateKubeError(e: unknown, what: string): Error {
   const err = e as { code?: string; name?: string; message?: string; cause?: { code?: string } };
   const code = err?.code ?? err?.cause?.code;
   if ((code && NETWORK_ERROR_CODES.has(code)) || err?.name === "AbortError" || err?.name === "TimeoutError" || err?.name === "FetchError") {
-    return new KubernetesUnavailable(`Kubernetes API unreachable during ${what} (${code ?? err.name}). Retrying.`);
+    return new KubernetesUnavailable(`Kubernetes API unreachable during ${what} (${code ?? err.name}). ${TRANSIENT_ADVICE}`);
   }
   return e instanceof Error ? e : new Error(String(e));
 }
@@ -187,7 +193,7 @@ export async function kubeCall<T>(what: string, call: () => Promise<T>, timeoutM
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new KubernetesUnavailable(`Kubernetes API did not answer ${what} within ${timeoutMs} ms. Retrying.`)),
+      () => reject(new KubernetesUnavailable(`Kubernetes API did not answer ${what} within ${timeoutMs} ms. ${TRANSIENT_ADVICE}`)),
       timeoutMs,
     );
   });

@@ -1,0 +1,15 @@
+// Finds a private key in text: the PEM, its base64 body (joined or line by line), or the PEM base64-encoded.
+export function keyLeaks(keyPem: string, haystack: string): string[] {
+  const bodyLines = keyPem
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("-----"));
+  const needles: [string, string][] = [
+    ["PEM", keyPem.trim()],
+    ["base64 body", bodyLines.join("")],
+    ["base64 of the PEM", Buffer.from(keyPem).toString("base64").slice(0, 64)],
+    // A JSON-escaped PEM keeps its lines; any one full 64-character line of the body is a leak.
+    ...bodyLines.filter((l) => l.length >= 32).map((l, i): [string, string] => [`body line ${i + 1}`, l]),
+  ];
+  return needles.filter(([, needle]) => haystack.includes(needle)).map(([what]) => what);
+}
