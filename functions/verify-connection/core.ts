@@ -235,12 +235,16 @@ function handshakeError(e: Error & { code?: string }, presented: X509Certificate
     );
   }
   if (UNTRUSTED_CODES.has(code)) {
-    return new VerificationFailed(
+    const why =
       `${where} serves a certificate chain for ${host} that does not lead to a trusted root (${said}). It is ` +
-        `trusted when it chains to a public CA in Node's root store, or to a self-signed root included in the ` +
-        `chain imported into ${certificate.arn}. Re-import with the complete chain (intermediates in order, ending ` +
-        "with your private root), or use a certificate from a public CA.",
-    );
+      `trusted when it chains to a public CA in Node's root store, or to a self-signed root included in the ` +
+      `chain imported into ${certificate.arn}. Re-import with the complete chain (intermediates in order, ending ` +
+      "with your private root), or use a certificate from a public CA.";
+    // Right after a (re-)import the ALB may still serve the previous certificate, whose chain can end in a root
+    // we no longer trust (a renewal from another private CA); the rejected handshake hides which certificate it
+    // was, so give the listener time before calling the chain broken.
+    if (certificate.imported) return new EndpointNotReady(`${why} The certificate was just imported; retrying in case the ALB still serves the previous one.`);
+    return new VerificationFailed(why);
   }
   return new VerificationFailed(
     `The TLS handshake with ${where} for ${host} failed (${said}). Check the listener's ` +

@@ -45,7 +45,7 @@ describe("statemachine/milvus-l7.asl.json", () => {
         expect(r.BackoffRate, name).toBeGreaterThanOrEqual(1);
       }
       const catchers = task.Catch ?? [];
-      expect(catchers.map((c) => c.ErrorEquals).flat(), name).toContain("States.ALL");
+      expect(catchers.flatMap((c) => c.ErrorEquals), name).toContain("States.ALL");
       for (const c of catchers) expect(byName.get(c.Next)?.Type, `${name} → ${c.Next}`).toBe("Fail");
       expect(task.Parameters?.["executionArn.$"], name).toBe("$$.Execution.Id");
     }

@@ -169,9 +169,10 @@ let unhealthyTargets: AlbProxy; // 503 until targets pass health checks
 let siblingLeaf: Issued;
 let wrongNameLeaf: Issued;
 
-function imported(leaf: Issued, arn = ARN): ImportedCertificate {
+/** `justImported`: whether this run wrote the certificate to ACM (the ALB may then still serve the old one). */
+function imported(leaf: Issued, arn = ARN, justImported = false): ImportedCertificate {
   const x = new X509Certificate(leaf.certPem);
-  return { arn, fingerprint256: x.fingerprint256, notAfter: new Date(x.validTo).toISOString(), imported: true };
+  return { arn, fingerprint256: x.fingerprint256, notAfter: new Date(x.validTo).toISOString(), imported: justImported };
 }
 
 const target: Target = {
@@ -298,6 +299,15 @@ describe("verifyConnection", () => {
     expect(error.message).toContain("does not lead to a trusted root");
     expect(error.message).toContain("Re-import with the complete chain");
     expect(untrusted.authorities).toEqual([]);
+  });
+
+  it("an untrusted chain right after a re-import is retryable: the ALB may still serve the previous certificate", async () => {
+    const error = await failure(
+      verifyConnection(input(imported(otherCa.leaf, ARN, true)), deps(untrusted, { trustAnchors: async () => [] })),
+    );
+    expect(error.name).toBe("EndpointNotReady");
+    expect(error.message).toContain("does not lead to a trusted root");
+    expect(error.message).toContain("just imported");
   });
 
   it("a self-signed root in the served chain is still untrusted unless it is a trust anchor", async () => {
