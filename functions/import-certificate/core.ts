@@ -106,6 +106,11 @@ export async function importCertificate(
 
   if (arn) {
     if (await holds(deps.acm, arn, pem)) return result(arn, false);
+    // A renewal trigger (an S3 write, ACM's expiry warning) must never replace a certificate with an older one.
+    if (input.certificate.onlyIfNewer && current?.NotAfter && Date.parse(checked.notAfter) <= current.NotAfter.getTime()) {
+      const held = await getPem(deps.acm, arn);
+      return { arn, fingerprint256: fingerprintOf(held.certificate), notAfter: current.NotAfter.toISOString(), imported: false };
+    }
     await importPem(deps.acm, pem, arn);
     return result(arn, true);
   }

@@ -92,6 +92,12 @@ export class VerificationFailed extends MilvusL7Error {
   readonly retryable = false;
 }
 
+/** The deployments registry (DynamoDB) refused a read or write: access or table configuration. */
+export class RegistryError extends MilvusL7Error {
+  override readonly name = "RegistryError";
+  readonly retryable = false;
+}
+
 /** Every error class by name: the ASL test checks each `ErrorEquals` against this list. */
 export const errorClasses = {
   KubernetesUnavailable,
@@ -106,6 +112,7 @@ export const errorClasses = {
   KubernetesConflict,
   KubernetesRejected,
   VerificationFailed,
+  RegistryError,
 } as const;
 
 export type ErrorName = keyof typeof errorClasses;

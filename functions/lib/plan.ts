@@ -17,6 +17,8 @@ export interface PlannedCertificate {
   /** Re-import into this ARN (with a source), or use it as is (without one). Absent: import a new one. */
   arn?: string;
   source?: CertificateSource;
+  /** Renewals only: re-import only a certificate that expires later than the one ACM holds. */
+  onlyIfNewer?: boolean;
 }
 
 export interface Target {
@@ -41,6 +43,8 @@ export interface Plan {
     maxPolls: number;
   };
   targets: Target[];
+  /** Set when an event (ACM expiry warning, S3 write) started the run; `targets` may then be empty. */
+  renewal?: { reason: string };
 }
 
 /** What import-certificate returns; nothing else about the certificate travels through the workflow. */

@@ -61,6 +61,17 @@ describe("deploy, re-run and renew in the sandbox (cutover after verification)",
     expect(entered.indexOf("VerifyThroughAlb")).toBeLessThan(entered.indexOf("CutOver"));
     expect(sandbox.milvus.calls).toContain(`Connect@${HOST}`);
     expect(sandbox.milvus.calls).toContain(`CheckHealth@${HOST}`);
+    // The verified target is in the registry, where renewals will look it up by certificate.
+    const records = await sandbox.registry.forCertificate(output.certificate.arn);
+    expect(records).toEqual([
+      expect.objectContaining({
+        targetId: "us-east-2/milvus-eks/milvus/milvus-demo",
+        certificateSource: { secretsManager: { secretId: secretArn } },
+        albHostname: target?.albHostname,
+        servedFingerprint256: fingerprintOf(first.leaf.certPem),
+        lastExecution: firstRun.executionArn,
+      }),
+    ]);
   });
 
   it("never exposes the private key in state, history, output or logs", () => {

@@ -2,12 +2,15 @@
 // checks and the Milvus Helm release, the ALB-controller simulator, and the Milvus stand-in — plus the six real
 // handlers wired to them, and a runner for the real ASL. `npm run demo` and the integration tests use it.
 import { ACMClient } from "@aws-sdk/client-acm";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { readFileSync } from "node:fs";
 import { format } from "node:util";
 import { fingerprintOf } from "../../functions/lib/certificates";
 import { eksConnector, eksToken } from "../../functions/lib/kube";
+import { REGISTRY_TABLE, type Registry, dynamoRegistry } from "../../functions/lib/registry";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AlbController, startAlbController } from "./alb-controller";
 import { type KubeApiServer, eksTokenAuthenticator, seedMilvusRelease, startKubeApiServer } from "./kube-apiserver";
 import { type MilvusServer, startMilvusServer } from "./milvus-server";
@@ -37,7 +40,9 @@ export interface Sandbox {
   alb: AlbController;
   milvus: MilvusServer;
   aws: { acm: ACMClient; secretsManager: SecretsManagerClient; s3: S3Client };
-  /** The six real handlers, wired to the sandbox. */
+  /** The deployments registry, in moto's DynamoDB. */
+  registry: Registry;
+  /** The real handlers, wired to the sandbox. */
   functions: LocalFunctions;
   /** Every log line the handlers wrote (Powertools JSON), across runs. */
   logs: string[];
@@ -69,6 +74,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       s3: new S3Client({ ...clientConfig, forcePathStyle: true }),
     };
 
+    const registry = await createRegistry(new DynamoDBClient(clientConfig));
+
     const kube = await startKubeApiServer({ authenticate: eksTokenAuthenticator() });
     stops.push(() => kube.close());
     seedMilvusRelease(kube);
@@ -90,7 +97,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     });
     stops.push(() => alb.close());
 
-    const functions = await realHandlers({ kube, moto, alb, aws, watchSeconds: opts.watchSeconds ?? 5 });
+    const functions = await realHandlers({ kube, moto, alb, aws, registry, watchSeconds: opts.watchSeconds ?? 5 });
     const logs: string[] = [];
 
     return {
@@ -99,6 +106,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       alb,
       milvus,
       aws,
+      registry,
       functions,
       logs,
       async newCertificate(hosts = [HOST], issueOpts = {}) {
@@ -142,9 +150,10 @@ async function realHandlers(env: {
   moto: Moto;
   alb: AlbController;
   aws: Sandbox["aws"];
+  registry: Registry;
   watchSeconds: number;
 }): Promise<LocalFunctions> {
-  const [resolveRequest, importCertificate, applyIngress, getIngressStatus, verifyConnection, patchService, verifyCore] = await Promise.all([
+  const [resolveRequest, importCertificate, applyIngress, getIngressStatus, verifyConnection, patchService, verifyCore, recordDeployment] = await Promise.all([
     import("../../functions/resolve-request/handler"),
     import("../../functions/import-certificate/handler"),
     import("../../functions/apply-ingress/handler"),
@@ -152,6 +161,7 @@ async function realHandlers(env: {
     import("../../functions/verify-connection/handler"),
     import("../../functions/patch-service/handler"),
     import("../../functions/verify-connection/core"),
+    import("../../functions/record-deployment/handler"),
   ]);
   // The real EKS path except DescribeCluster (moto's EKS has no usable endpoint or CA): real tokens, checked
   // by the stand-in the way EKS checks them.
@@ -182,7 +192,29 @@ async function realHandlers(env: {
       }),
     ),
     PatchServiceFunctionArn: lambda("patch-service", patchService.makeHandler({ connect })),
+    RecordDeploymentFunctionArn: lambda("record-deployment", recordDeployment.makeHandler({ registry: env.registry })),
   };
+}
+
+/** The registry table as the CDK stack defines it (same key schema, from functions/lib/registry). */
+async function createRegistry(dynamodb: DynamoDBClient): Promise<Registry> {
+  const TableName = "milvus-l7-deployments";
+  const { partitionKey, certificateIndex } = REGISTRY_TABLE;
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [
+        { AttributeName: partitionKey, AttributeType: "S" },
+        { AttributeName: certificateIndex.partitionKey, AttributeType: "S" },
+      ],
+      KeySchema: [{ AttributeName: partitionKey, KeyType: "HASH" }],
+      GlobalSecondaryIndexes: [
+        { IndexName: certificateIndex.name, KeySchema: [{ AttributeName: certificateIndex.partitionKey, KeyType: "HASH" }], Projection: { ProjectionType: "ALL" } },
+      ],
+    }),
+  );
+  return dynamoRegistry(DynamoDBDocumentClient.from(dynamodb), TableName);
 }
 
 const CONSOLE_METHODS = ["log", "info", "warn", "error", "debug", "trace"] as const;

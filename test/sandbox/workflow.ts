@@ -18,7 +18,8 @@ export type FunctionKey =
   | "ApplyIngressFunctionArn"
   | "GetIngressStatusFunctionArn"
   | "VerifyConnectionFunctionArn"
-  | "PatchServiceFunctionArn";
+  | "PatchServiceFunctionArn"
+  | "RecordDeploymentFunctionArn";
 
 // biome-ignore lint/suspicious/noExplicitAny: a Lambda's event is whatever its Parameters build.
 export type LocalFunction = (event: any) => Promise<unknown>;

@@ -46,7 +46,7 @@ let ecSet: CertificateSet;
 
 beforeAll(async () => {
   set = await certificateSet([HOST]);
-  renewed = await certificateSet([HOST]);
+  renewed = await certificateSet([HOST], { notAfter: new Date(Date.now() + 180 * 24 * 3600 * 1000) });
   ecSet = await certificateSet([HOST], { keyType: "ec256" });
 });
 
@@ -154,6 +154,29 @@ describe("importCertificate with a source", () => {
     expect(input?.CertificateArn).toBe(ARN);
     expect(input?.Tags).toBeUndefined();
     expect(decode(input?.Certificate)).toBe(renewed.leaf.certPem);
+  });
+
+  it("for a renewal, never replaces ACM's certificate with one that expires no later", async () => {
+    acm.on(DescribeCertificateCommand).resolves(describeImported(renewed));
+    acm.on(GetCertificateCommand).resolves({ Certificate: renewed.leaf.certPem, CertificateChain: renewed.chainPem });
+    sm.on(GetSecretValueCommand).resolves({ SecretString: secretOf(set) }); // the source still holds the older one
+
+    const out = await importCertificate({ certificate: { arn: ARN, source: fromSecret, onlyIfNewer: true }, hosts: [HOST] }, deps());
+
+    expect(out).toEqual({ arn: ARN, fingerprint256: fp(renewed), notAfter: renewed.leaf.cert.notAfter.toISOString(), imported: false });
+    expect(acm.commandCalls(ImportCertificateCommand)).toHaveLength(0);
+  });
+
+  it("for a renewal, re-imports a certificate that expires later", async () => {
+    acm.on(DescribeCertificateCommand).resolves(describeImported(set));
+    acm.on(GetCertificateCommand).resolves({ Certificate: set.leaf.certPem, CertificateChain: set.chainPem });
+    acm.on(ImportCertificateCommand).resolves({ CertificateArn: ARN });
+    sm.on(GetSecretValueCommand).resolves({ SecretString: secretOf(renewed) });
+
+    const out = await importCertificate({ certificate: { arn: ARN, source: fromSecret, onlyIfNewer: true }, hosts: [HOST] }, deps());
+
+    expect(out).toMatchObject({ arn: ARN, fingerprint256: fp(renewed), imported: true });
+    expect(acm.commandCalls(ImportCertificateCommand)).toHaveLength(1);
   });
 
   it("skips the import when ACM already holds the identical certificate and chain", async () => {

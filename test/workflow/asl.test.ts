@@ -53,6 +53,10 @@ function fakes(opts: { plan?: Plan; readyOnPoll?: number } = {}) {
       calls.push("verify");
       return { host: e.target.ingress.host, albHostname: e.albHostname, servedFingerprint256: "AA:BB", servedNotAfter: "2027-01-01T00:00:00.000Z", milvusVersion: "v2.5.4", healthy: true };
     },
+    RecordDeploymentFunctionArn: async (e) => {
+      calls.push("record");
+      return { targetId: `${e.target.cluster.region}/${e.target.cluster.name}/${e.target.namespace}/${e.target.ingress.name}`, lastVerified: "" };
+    },
     PatchServiceFunctionArn: async () => {
       calls.push("patch");
       return { previousType: calls.filter((c) => c === "patch").length > 1 ? "ClusterIP" : "LoadBalancer", type: "ClusterIP", changed: true, warnings: [] };
@@ -70,7 +74,7 @@ describe("workflow (ASL) with fake steps", () => {
     const run = await runWorkflow({ any: "request" }, functions);
     expect(run.cause).toBeUndefined();
     expect(run.status).toBe("SUCCEEDED");
-    expect(calls).toEqual(["resolve", "import", "apply", "status", "status", "status", "verify", "patch", "verify"]);
+    expect(calls).toEqual(["resolve", "import", "apply", "status", "status", "status", "verify", "patch", "verify", "record"]);
     expect(run.output).toMatchObject({
       status: "SUCCEEDED",
       certificate: { arn: plan().certificate.arn, fingerprint256: "AA:BB" },
@@ -84,7 +88,7 @@ describe("workflow (ASL) with fake steps", () => {
     const { functions, calls } = fakes({ plan: plan({ cutover: "before-ingress" }) });
     const run = await runWorkflow({}, functions);
     expect(run.status).toBe("SUCCEEDED");
-    expect(calls).toEqual(["resolve", "import", "patch", "apply", "status", "status", "status", "verify"]);
+    expect(calls).toEqual(["resolve", "import", "patch", "apply", "status", "status", "status", "verify", "record"]);
     expect(run.output).toMatchObject({ targets: [{ previousServiceType: "LoadBalancer" }] });
   });
 
@@ -137,6 +141,25 @@ describe("workflow (ASL) with fake steps", () => {
     expect(run.cause).toContain("still serves another certificate");
     expect(calls.filter((c) => c === "verify").length).toBeGreaterThan(1);
     expect(calls).not.toContain("patch");
+  });
+
+  it("ends cleanly when a renewal event concerns no deployment", async () => {
+    const { functions, calls } = fakes({ plan: plan({ targets: [], renewal: { reason: "No milvus-l7 deployment uses arn:x; nothing to renew." } }) });
+    const run = await runWorkflow({}, functions);
+    expect(run.status).toBe("SUCCEEDED");
+    expect(run.output).toEqual({ status: "SKIPPED", reason: "No milvus-l7 deployment uses arn:x; nothing to renew." });
+    expect(calls).toEqual(["resolve"]);
+  });
+
+  it("ends cleanly when a renewal finds no newer certificate in the source", async () => {
+    const { functions, calls } = fakes({ plan: plan({ renewal: { reason: "ACM reports arn:x expires in 30 days." } }) });
+    const run = await runWorkflow({}, functions);
+    expect(run.status).toBe("SUCCEEDED");
+    expect(run.output).toMatchObject({
+      status: "SKIPPED",
+      reason: `ACM reports arn:x expires in 30 days. The source holds no certificate newer than the one in ${plan().certificate.arn}; nothing to renew.`,
+    });
+    expect(calls).toEqual(["resolve", "import"]);
   });
 
   it("runs every target of a renewal plan", async () => {

@@ -1,0 +1,63 @@
+// API Gateway (REST, proxy integration) → handleApiRequest. Not createHandler: that stack is for Step Functions
+// tasks (it rethrows, which API Gateway would turn into a bare 502); this one always answers JSON. It shares the
+// Powertools logger, so API and workflow logs read alike.
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SFNClient } from "@aws-sdk/client-sfn";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import middy from "@middy/core";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { RegistryError } from "../lib/errors";
+import { logger } from "../lib/handler";
+import { dynamoRegistry, type Registry } from "../lib/registry";
+import { type ApiDeps, handleApiRequest } from "./core";
+
+export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export const makeHandler = (deps: ApiDeps): ApiHandler =>
+  middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+    // logEvent false even if POWERTOOLS_LOGGER_LOG_EVENT is set: the event holds the request body and the
+    // caller's SigV4 headers, neither of which belongs in logs.
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+    .use({
+      before: (request) => {
+        const e = request.event;
+        logger.appendKeys({
+          requestId: e.requestContext?.requestId,
+          // AWS_IAM authorisation: who started or read a deployment is worth keeping.
+          caller: e.requestContext?.identity?.userArn ?? undefined,
+          httpMethod: e.httpMethod,
+          resource: e.resource,
+        });
+      },
+      onError: (request) => {
+        // handleApiRequest answers every failure itself; this is the last resort so the caller still gets JSON.
+        logger.error("request failed", { errorName: request.error?.name, errorMessage: request.error?.message });
+        request.response = {
+          statusCode: 500,
+          headers: { "content-type": "application/json", "cache-control": "no-store" },
+          body: JSON.stringify({ error: "InternalError", message: "The request could not be completed." }),
+        };
+      },
+    })
+    .handler(async (event: APIGatewayProxyEvent) => {
+      const response = await handleApiRequest(event, { ...deps, logger: deps.logger ?? logger });
+      logger.info("request handled", { statusCode: response.statusCode });
+      return response;
+    });
+
+/** A missing table name is a deployment mistake: say so on use rather than failing the cold start of every route. */
+function unconfiguredRegistry(): Registry {
+  const fail = () => Promise.reject(new RegistryError("REGISTRY_TABLE_NAME is not set on the API function."));
+  return { record: fail, forCertificate: fail, forSourceObject: fail, list: fail };
+}
+
+// Clients once per container (cold start), reused across invocations.
+const tableName = process.env.REGISTRY_TABLE_NAME;
+const sfn = new SFNClient({});
+const registry = tableName
+  ? dynamoRegistry(DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName)
+  : unconfiguredRegistry();
+
+// An unset STATE_MACHINE_ARN is answered per request (500, logged as misconfigured) by the core.
+export const handler = makeHandler({ sfn, stateMachineArn: process.env.STATE_MACHINE_ARN ?? "", registry });
