@@ -35,7 +35,8 @@ export interface ApiDeps {
   sfn: SFNClient;
   /** `arn:aws:states:<region>:<account>:stateMachine:<name>` (env STATE_MACHINE_ARN). */
   stateMachineArn: string;
-  registry: Registry;
+  /** Only list(): the API reads the registry and never writes it (nor takes leases). */
+  registry: Pick<Registry, "list">;
   /** Defaults to the shared Powertools logger. */
   logger?: ApiLogger;
 }
@@ -116,12 +117,14 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * The execution name for a request without an Idempotency-Key: `req-` + SHA-256 of the canonical NORMALISED
- * request (defaults applied), so key order, whitespace and spelling out a default all give the same name.
- * 68 characters, inside Step Functions' 80.
+ * The execution name for a request without an Idempotency-Key: `req-` + SHA-256 of the canonical JSON of the
+ * body as sent (68 characters, inside Step Functions' 80). Key order and whitespace do not change it. It hashes
+ * the request as sent, not as normalised: a default the schema gains later must not rename requests already in
+ * flight, and a client can compute its deployment id without knowing the defaults. (Spelling out a default
+ * therefore names a different execution; a clash is still judged on the normalised request.)
  */
-export function executionNameFor(request: DeploymentRequest): string {
-  return `req-${createHash("sha256").update(canonicalJson(request)).digest("hex")}`;
+export function executionNameFor(body: unknown): string {
+  return `req-${createHash("sha256").update(canonicalJson(body)).digest("hex")}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -346,7 +349,7 @@ async function startDeployment(event: APIGatewayProxyEvent, deps: ApiDeps, log: 
     throw e;
   }
 
-  const name = key ?? executionNameFor(request);
+  const name = key ?? executionNameFor(raw);
   const executionArn = executionArnFor(deps.stateMachineArn, name);
   const started = (arn: string): StartedDeployment => ({
     deploymentId: name,

@@ -9,7 +9,7 @@ import middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { RegistryError } from "../lib/errors";
 import { logger } from "../lib/handler";
-import { dynamoRegistry, type Registry } from "../lib/registry";
+import { dynamoRegistry } from "../lib/registry";
 import { type ApiDeps, handleApiRequest } from "./core";
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -47,9 +47,8 @@ export const makeHandler = (deps: ApiDeps): ApiHandler =>
     });
 
 /** A missing table name is a deployment mistake: say so on use rather than failing the cold start of every route. */
-function unconfiguredRegistry(): Registry {
-  const fail = () => Promise.reject(new RegistryError("REGISTRY_TABLE_NAME is not set on the API function."));
-  return { record: fail, forCertificate: fail, forSourceObject: fail, list: fail };
+function unconfiguredRegistry(): ApiDeps["registry"] {
+  return { list: () => Promise.reject(new RegistryError("REGISTRY_TABLE_NAME is not set on the API function.")) };
 }
 
 // Clients once per container (cold start), reused across invocations.

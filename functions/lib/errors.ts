@@ -27,6 +27,12 @@ export class EndpointNotReady extends MilvusL7Error {
   readonly retryable = true;
 }
 
+/** Another execution holds the target's lease; this one waits (the ASL retries) until it is released or expires. */
+export class TargetBusy extends MilvusL7Error {
+  override readonly name = "TargetBusy";
+  readonly retryable = true;
+}
+
 // ---- Terminal: the ASL catches these and fails with the message as the Cause. ----
 
 export interface FieldIssue {
@@ -103,6 +109,7 @@ export const errorClasses = {
   KubernetesUnavailable,
   AwsUnavailable,
   EndpointNotReady,
+  TargetBusy,
   InvalidRequest,
   CertificateRejected,
   CertificateSourceError,

@@ -38,6 +38,8 @@ export interface Plan {
   certificate: PlannedCertificate;
   /** `after-verify` keeps the L4 load balancer until the ALB path is proven; `before-ingress` is the doc's order. */
   cutover: "after-verify" | "before-ingress";
+  /** `remove-ingress`: when verification before the cutover fails, delete the Ingress milvus-l7 created. */
+  onFailure: "keep-ingress" | "remove-ingress";
   wait: {
     /** Polls of get-ingress-status before giving up. */
     maxPolls: number;

@@ -1,11 +1,14 @@
 // The deployments registry: one DynamoDB item per target, written when a target is verified, read by renewals
 // (which targets use this certificate or this source object?) and by the API.
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   QueryCommand,
   ScanCommand,
   type ScanCommandInput,
+  TransactWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { translateAwsError } from "./aws-errors";
 import { RegistryError } from "./errors";
@@ -15,7 +18,21 @@ import type { CertificateSource, Target } from "./plan";
 export const REGISTRY_TABLE = {
   partitionKey: "targetId",
   certificateIndex: { name: "byCertificate", partitionKey: "certificateArn" },
+  /** DynamoDB TTL attribute (epoch seconds): only lease items carry it. */
+  ttlAttribute: "expiresAt",
 } as const;
+
+/**
+ * A lease marks the one execution that may change a target. It lives in the registry table under its own key
+ * (so deployment records stay plain) and expires by itself if its execution dies without releasing it.
+ */
+export interface Lease {
+  owner: string;
+  /** Epoch seconds. */
+  expiresAt: number;
+}
+
+export type ClaimResult = { claimed: true } | { claimed: false; holder: Lease };
 
 export interface DeploymentRecord {
   /** `<region>/<cluster>/<namespace>/<ingress>`: one Ingress is one target. */
@@ -33,7 +50,11 @@ export interface DeploymentRecord {
 }
 
 export interface Registry {
+  /** Writes the record and, in the same transaction, releases the lease its execution holds on the target. */
   record(record: DeploymentRecord): Promise<void>;
+  /** Takes the target's lease for `owner` if it is free, expired, already owner's, or held by `replacing`. */
+  claim(targetId: string, owner: string, ttlSeconds: number, now: Date, replacing?: string): Promise<ClaimResult>;
+  release(targetId: string, owner: string): Promise<void>;
   forCertificate(certificateArn: string): Promise<DeploymentRecord[]>;
   /** Targets whose S3 source includes this object (certificate, chain or key). */
   forSourceObject(bucket: string, key: string): Promise<DeploymentRecord[]>;
@@ -41,6 +62,8 @@ export interface Registry {
 }
 
 export const targetIdOf = (t: Target) => `${t.cluster.region}/${t.cluster.name}/${t.namespace}/${t.ingress.name}`;
+const leaseKey = (targetId: string) => `lease#${targetId}`;
+const isRecord = (item: Record<string, unknown>) => !String(item[REGISTRY_TABLE.partitionKey]).startsWith("lease#");
 
 const registryError = (e: unknown, what: string) => translateAwsError(e, what, (message) => new RegistryError(message));
 
@@ -50,18 +73,80 @@ export function dynamoRegistry(doc: DynamoDBDocumentClient, tableName: string): 
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await doc.send(new ScanCommand({ ...input, TableName: tableName, ExclusiveStartKey }));
-      items.push(...((page.Items ?? []) as DeploymentRecord[]));
+      items.push(...((page.Items ?? []).filter(isRecord) as DeploymentRecord[]));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return items;
   };
+  const key = REGISTRY_TABLE.partitionKey;
   return {
     async record(record) {
       const sourceBucket = record.certificateSource && "s3" in record.certificateSource ? record.certificateSource.s3.bucket : undefined;
       try {
-        await doc.send(new PutCommand({ TableName: tableName, Item: { ...record, ...(sourceBucket ? { sourceBucket } : {}) } }));
+        await doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: { TableName: tableName, Item: { ...record, ...(sourceBucket ? { sourceBucket } : {}) } } },
+              {
+                // Only our own lease: another execution's (after ours expired and was taken) stays.
+                Delete: {
+                  TableName: tableName,
+                  Key: { [key]: leaseKey(record.targetId) },
+                  ConditionExpression: "attribute_not_exists(#key) OR #owner = :me",
+                  ExpressionAttributeNames: { "#key": key, "#owner": "owner" },
+                  ExpressionAttributeValues: { ":me": record.lastExecution },
+                },
+              },
+            ],
+          }),
+        );
       } catch (e) {
-        throw registryError(e, `dynamodb:PutItem on ${tableName}`);
+        if ((e as Error).name === "TransactionCanceledException") {
+          throw new RegistryError(
+            `Target ${record.targetId} was verified, but its lease now belongs to another execution (this one outlived its lease); not recording over it. Re-run to record it.`,
+          );
+        }
+        throw registryError(e, `dynamodb:TransactWriteItems on ${tableName}`);
+      }
+    },
+    async claim(targetId, owner, ttlSeconds, now, replacing) {
+      const nowSeconds = Math.floor(now.getTime() / 1000);
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { [key]: leaseKey(targetId), owner, expiresAt: nowSeconds + ttlSeconds },
+            ConditionExpression: `attribute_not_exists(#key) OR #owner = :me OR #expires < :now${replacing ? " OR #owner = :replacing" : ""}`,
+            ExpressionAttributeNames: { "#key": key, "#owner": "owner", "#expires": REGISTRY_TABLE.ttlAttribute },
+            ExpressionAttributeValues: { ":me": owner, ":now": nowSeconds, ...(replacing ? { ":replacing": replacing } : {}) },
+          }),
+        );
+        return { claimed: true };
+      } catch (e) {
+        if ((e as Error).name !== "ConditionalCheckFailedException") throw registryError(e, `dynamodb:PutItem on ${tableName}`);
+      }
+      try {
+        const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { [key]: leaseKey(targetId) }, ConsistentRead: true }));
+        // Released between our write and this read: the caller simply tries again.
+        return { claimed: false, holder: { owner: String(Item?.owner ?? ""), expiresAt: Number(Item?.expiresAt ?? 0) } };
+      } catch (e) {
+        throw registryError(e, `dynamodb:GetItem on ${tableName}`);
+      }
+    },
+    async release(targetId, owner) {
+      try {
+        await doc.send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: { [key]: leaseKey(targetId) },
+            ConditionExpression: "#owner = :me",
+            ExpressionAttributeNames: { "#owner": "owner" },
+            ExpressionAttributeValues: { ":me": owner },
+          }),
+        );
+      } catch (e) {
+        // Not ours (expired and taken) or already gone: nothing to release.
+        if ((e as Error).name !== "ConditionalCheckFailedException") throw registryError(e, `dynamodb:DeleteItem on ${tableName}`);
       }
     },
     async forCertificate(certificateArn) {
@@ -79,7 +164,7 @@ export function dynamoRegistry(doc: DynamoDBDocumentClient, tableName: string): 
               ExclusiveStartKey,
             }),
           );
-          items.push(...((page.Items ?? []) as DeploymentRecord[]));
+          items.push(...((page.Items ?? []).filter(isRecord) as DeploymentRecord[]));
           ExclusiveStartKey = page.LastEvaluatedKey;
         } while (ExclusiveStartKey);
       } catch (e) {

@@ -207,6 +207,9 @@ const requestShape = {
   }),
   cutover: oneOf(["after-verify", "before-ingress"] as const).default("after-verify"),
   waitForAddressMinutes: intBetween(1, 60).default(20),
+  // What to leave behind when the ALB path cannot be proven before the cutover: the Layer-4 endpoint is never
+  // touched; `remove-ingress` also deletes the Ingress milvus-l7 created, so no half-built ALB lingers.
+  onFailure: oneOf(["keep-ingress", "remove-ingress"] as const).default("keep-ingress"),
 };
 
 /** Allowed keys of every object, by dotted path, for "unknown field" messages. */

@@ -1,6 +1,8 @@
-// Records a verified target in the deployments registry, so renewals know where a certificate is served.
+// The end of a target's path: record it in the deployments registry (so renewals know where a certificate is
+// served), release its lease in the same transaction, and return the target's summary for the execution output.
 import type { ImportedCertificate, PlannedCertificate, Target } from "../lib/plan";
 import { type Registry, targetIdOf } from "../lib/registry";
+import type { PatchServiceResult } from "../patch-service/core";
 import type { VerifyResult } from "../verify-connection/core";
 
 export interface RecordDeploymentInput {
@@ -9,6 +11,7 @@ export interface RecordDeploymentInput {
   /** The plan's certificate: where renewals read the next PEMs from. */
   certificateRequest: PlannedCertificate;
   verification: VerifyResult;
+  service: PatchServiceResult;
   executionArn: string;
 }
 
@@ -17,19 +20,47 @@ export interface RecordDeploymentDeps {
   now?: () => Date;
 }
 
-export async function recordDeployment(input: RecordDeploymentInput, deps: RecordDeploymentDeps) {
-  const targetId = targetIdOf(input.target);
-  const lastVerified = (deps.now?.() ?? new Date()).toISOString();
+export interface TargetSummary {
+  targetId: string;
+  host: string;
+  namespace: string;
+  service: string;
+  ingress: string;
+  albHostname: string;
+  servedFingerprint256: string;
+  servedNotAfter: string;
+  milvusVersion: string;
+  serviceType: string;
+  previousServiceType: string;
+  warnings: string[];
+}
+
+export async function recordDeployment(input: RecordDeploymentInput, deps: RecordDeploymentDeps): Promise<TargetSummary> {
+  const { target, verification, service } = input;
+  const targetId = targetIdOf(target);
   await deps.registry.record({
     targetId,
-    target: input.target,
+    target,
     certificateArn: input.certificate.arn,
     ...(input.certificateRequest.source ? { certificateSource: input.certificateRequest.source } : {}),
-    albHostname: input.verification.albHostname,
-    servedFingerprint256: input.verification.servedFingerprint256,
-    servedNotAfter: input.verification.servedNotAfter,
-    lastVerified,
+    albHostname: verification.albHostname,
+    servedFingerprint256: verification.servedFingerprint256,
+    servedNotAfter: verification.servedNotAfter,
+    lastVerified: (deps.now?.() ?? new Date()).toISOString(),
     lastExecution: input.executionArn,
   });
-  return { targetId, lastVerified };
+  return {
+    targetId,
+    host: target.ingress.host,
+    namespace: target.namespace,
+    service: target.service.name,
+    ingress: target.ingress.name,
+    albHostname: verification.albHostname,
+    servedFingerprint256: verification.servedFingerprint256,
+    servedNotAfter: verification.servedNotAfter,
+    milvusVersion: verification.milvusVersion,
+    serviceType: service.type,
+    previousServiceType: service.previousType,
+    warnings: service.warnings,
+  };
 }

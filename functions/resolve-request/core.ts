@@ -1,19 +1,36 @@
-// ResolveRequest: turn a deployment request into the plan the rest of the workflow follows. Pure: no AWS or
-// Kubernetes calls, so a bad request fails here before anything is changed (DESIGN §4). The plan is visible in
-// the Step Functions console and history (DESIGN §5), so it carries references (ARNs, bucket keys) only; the
-// schema refuses PEM material anywhere in the request, and nothing here reads a secret.
+// ResolveRequest: turn whatever started the execution — a deployment request, or a renewal event (ACM expiry
+// warning, S3 write) — into the plan the rest of the workflow follows. A request is checked without any AWS or
+// Kubernetes call, so a bad one fails here before anything is changed (DESIGN §4); a renewal reads the
+// deployments registry. The plan is visible in the Step Functions console and history (DESIGN §5), so it
+// carries references (ARNs, bucket keys) only; the schema refuses PEM material, and nothing here reads a secret.
 
 import { withMilvusL7Defaults } from "../lib/alb-annotations";
-import { InvalidRequest } from "../lib/errors";
+import { InvalidRequest, RegistryError } from "../lib/errors";
+import type { CertificatePrefix } from "../lib/event-patterns";
 import type { CertificateSource, Plan, PlannedCertificate } from "../lib/plan";
 import { maxPollsFor } from "../lib/polling";
 import { type DeploymentRequest, certificateRegion, parseRequest } from "../lib/request";
+import { type RenewalRegistry, classifyInput, planRenewal } from "./triggers";
 
 export interface ResolveOptions {
   /** Region of the deployment (the Lambda's AWS_REGION), used when the request names none. */
   defaultRegion: string;
   /** Seconds one get-ingress-status poll holds its watch; must match what that Lambda is deployed with. */
   watchSeconds?: number;
+  /** Needed for renewal events only. */
+  registry?: RenewalRegistry;
+  /** The certificate-source prefixes the stack watches; S3 events elsewhere end cleanly. */
+  certificatePrefixes?: readonly CertificatePrefix[];
+}
+
+/** Any trigger's input → a plan. */
+export async function resolveInput(input: unknown, opts: ResolveOptions): Promise<Plan> {
+  const classified = classifyInput(input);
+  if (classified.kind === "request") return resolveRequest(classified.request, opts);
+  if (opts.registry === undefined) {
+    throw new RegistryError("Renewal events need the deployments registry: REGISTRY_TABLE_NAME is not set on resolve-request.");
+  }
+  return planRenewal(classified, opts.registry, { prefixes: opts.certificatePrefixes, watchSeconds: opts.watchSeconds });
 }
 
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
@@ -41,6 +58,7 @@ export function resolveRequest(input: unknown, opts: ResolveOptions): Plan {
   return {
     certificate: planCertificate(request.certificate),
     cutover: request.cutover,
+    onFailure: request.onFailure,
     wait: { maxPolls: maxPollsFor(request.waitForAddressMinutes * 60, opts.watchSeconds) },
     targets: [
       {

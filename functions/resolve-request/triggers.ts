@@ -32,14 +32,11 @@ export type RenewalTrigger = AcmExpiring | S3ObjectCreated;
 
 export type ClassifiedInput = { kind: "request"; request: unknown } | RenewalTrigger;
 
-/** Plan fields a renewal adds (proposed for plan.ts: `Plan.renewal?` and `PlannedCertificate.onlyIfNewer?`). */
-export type RenewalPlan = Plan & {
-  certificate: PlannedCertificate & {
-    /** Re-import only when the source's certificate is newer than the one in ACM (renewals run daily). */
-    onlyIfNewer?: boolean;
-  };
-  renewal: { reason: string };
-};
+/** A renewal's plan always says why it was made (and, with no targets, why nothing is done). */
+export type RenewalPlan = Plan & { renewal: { reason: string } };
+
+/** All a renewal reads from the deployments registry. */
+export type RenewalRegistry = Pick<Registry, "forCertificate" | "forSourceObject">;
 
 export interface RenewalOptions {
   /** The configured certificate locations; an S3 event outside all of them plans nothing. */
@@ -123,11 +120,11 @@ function s3ObjectCreated(event: Record<string, unknown>): S3ObjectCreated {
 // Planning.
 
 /**
- * The keys to look up for a key as an event carries it. S3's own notifications (SQS/SNS/Lambda) URL-encode keys
- * form-style (`a b` → `a+b`, `=` → `%3D`); the EventBridge form is documented without saying so and is
- * delivered as is. Certificate keys are limited to characters that need no decoding (request.ts KEY_CHARS, no
- * '%' and no space), so: the key as given first; a key with a '%' escape can only be an encoded one, so its
- * form-decoding is tried too.
+ * The keys to look up for a key as an event carries it. S3's own notifications (SQS/SNS/Lambda) document the
+ * key as URL-encoded form-style (`a b` → `a+b`, `=` → `%3D`); the EventBridge "Object Created" documentation
+ * says nothing either way and its samples cannot tell. Certificate keys are limited to characters that survive
+ * both (request.ts KEY_CHARS: no '%', no space), so: the key as given first, and, when it holds a '%' escape
+ * (which only an encoded key can), its form-decoding too.
  */
 export function keyCandidates(key: string): string[] {
   const candidates = [key];
@@ -142,14 +139,14 @@ export function keyCandidates(key: string): string[] {
   return candidates;
 }
 
-export async function planRenewal(trigger: RenewalTrigger, registry: Registry, opts: RenewalOptions = {}): Promise<RenewalPlan> {
+export async function planRenewal(trigger: RenewalTrigger, registry: RenewalRegistry, opts: RenewalOptions = {}): Promise<RenewalPlan> {
   const maxPolls = maxPollsFor(RENEWAL_WAIT_SECONDS, opts.watchSeconds);
   return trigger.kind === "acm-expiring"
     ? planForCertificate(trigger, registry, maxPolls)
     : planForObject(trigger, registry, maxPolls, opts.prefixes);
 }
 
-async function planForCertificate(trigger: AcmExpiring, registry: Registry, maxPolls: number): Promise<RenewalPlan> {
+async function planForCertificate(trigger: AcmExpiring, registry: RenewalRegistry, maxPolls: number): Promise<RenewalPlan> {
   const arn = trigger.certificateArn;
   const records = await registry.forCertificate(arn);
   if (records.length === 0) {
@@ -186,7 +183,7 @@ async function planForCertificate(trigger: AcmExpiring, registry: Registry, maxP
 
 async function planForObject(
   trigger: S3ObjectCreated,
-  registry: Registry,
+  registry: RenewalRegistry,
   maxPolls: number,
   prefixes: readonly CertificatePrefix[] | undefined,
 ): Promise<RenewalPlan> {
@@ -232,7 +229,7 @@ async function planForObject(
 }
 
 function renewalPlan(
-  certificate: RenewalPlan["certificate"],
+  certificate: PlannedCertificate,
   records: readonly DeploymentRecord[],
   reason: string,
   maxPolls: number,
@@ -241,6 +238,8 @@ function renewalPlan(
     certificate,
     // The targets already serve through the ALB; patch-service finds the Service ClusterIP and changes nothing.
     cutover: "after-verify",
+    // The Ingress is live and serving: a failed verification must never delete it.
+    onFailure: "keep-ingress",
     wait: { maxPolls },
     targets: dedupe(records).map((r) => copyTarget(r.target)),
     renewal: { reason },
@@ -249,7 +248,14 @@ function renewalPlan(
 
 function emptyPlan(reason: string, maxPolls: number, arn?: string): RenewalPlan {
   // With an ARN and no source, the certificate would only be "used as is": harmless even if a workflow went on.
-  return { certificate: arn === undefined ? {} : { arn }, cutover: "after-verify", wait: { maxPolls }, targets: [], renewal: { reason } };
+  return {
+    certificate: arn === undefined ? {} : { arn },
+    cutover: "after-verify",
+    onFailure: "keep-ingress",
+    wait: { maxPolls },
+    targets: [],
+    renewal: { reason },
+  };
 }
 
 /** Only the plan's own fields: a registry item may carry more than a Target (and must not leak into the plan). */

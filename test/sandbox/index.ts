@@ -16,7 +16,8 @@ import { type KubeApiServer, eksTokenAuthenticator, seedMilvusRelease, startKube
 import { type MilvusServer, startMilvusServer } from "./milvus-server";
 import { type Moto, startMoto } from "./moto";
 import { type CertificateSet, certificateSet } from "./pki";
-import { type LocalFunctions, type RunOptions, type WorkflowRun, lambdaContext, runWorkflow } from "./workflow";
+import { randomUUID } from "node:crypto";
+import { type LocalFunctions, type RunOptions, type WorkflowRun, executionArnOf, lambdaContext, runWorkflow } from "./workflow";
 
 export const REGION = "us-east-2";
 export const CLUSTER = "milvus-eks";
@@ -97,7 +98,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     });
     stops.push(() => alb.close());
 
-    const functions = await realHandlers({ kube, moto, alb, aws, registry, watchSeconds: opts.watchSeconds ?? 5 });
+    // Executions in flight, for the lease's "is its holder still running?" (DescribeExecution in production).
+    const running = new Set<string>();
+    const functions = await realHandlers({ kube, moto, alb, aws, registry, running, watchSeconds: opts.watchSeconds ?? 5 });
     const logs: string[] = [];
 
     return {
@@ -130,10 +133,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         return request;
       },
       async run(input, runOpts = {}) {
+        const executionName = runOpts.executionName ?? randomUUID();
         const restore = captureConsole(logs, opts.echoLogs ?? false);
+        running.add(executionArnOf(executionName));
         try {
-          return await runWorkflow(input, functions, runOpts);
+          return await runWorkflow(input, functions, { ...runOpts, executionName });
         } finally {
+          running.delete(executionArnOf(executionName));
           restore();
         }
       },
@@ -151,6 +157,7 @@ async function realHandlers(env: {
   alb: AlbController;
   aws: Sandbox["aws"];
   registry: Registry;
+  running: Set<string>;
   watchSeconds: number;
 }): Promise<LocalFunctions> {
   const [resolveRequest, importCertificate, applyIngress, getIngressStatus, verifyConnection, patchService, verifyCore, recordDeployment] = await Promise.all([
@@ -162,6 +169,10 @@ async function realHandlers(env: {
     import("../../functions/patch-service/handler"),
     import("../../functions/verify-connection/core"),
     import("../../functions/record-deployment/handler"),
+  ]);
+  const [targetLease, removeIngress] = await Promise.all([
+    import("../../functions/target-lease/handler"),
+    import("../../functions/remove-ingress/handler"),
   ]);
   // The real EKS path except DescribeCluster (moto's EKS has no usable endpoint or CA): real tokens, checked
   // by the stand-in the way EKS checks them.
@@ -193,6 +204,11 @@ async function realHandlers(env: {
     ),
     PatchServiceFunctionArn: lambda("patch-service", patchService.makeHandler({ connect })),
     RecordDeploymentFunctionArn: lambda("record-deployment", recordDeployment.makeHandler({ registry: env.registry })),
+    TargetLeaseFunctionArn: lambda(
+      "target-lease",
+      targetLease.makeHandler({ registry: env.registry, ttlSeconds: 7200, isRunning: async (arn) => env.running.has(arn) }),
+    ),
+    RemoveIngressFunctionArn: lambda("remove-ingress", removeIngress.makeHandler({ connect })),
   };
 }
 

@@ -2,7 +2,13 @@
 // with each Task state calling a local function in place of its Lambda, waits and retry intervals compressed.
 import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
-import { ExecutionError, type RunOptions as AslRunOptions, StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  type RunOptions as AslRunOptions,
+  StateMachine,
+  type StateMachineDefinition,
+} from "aws-local-stepfunctions";
 import type { Context } from "aws-lambda";
 import "../../cli/polyfills";
 
@@ -19,7 +25,9 @@ export type FunctionKey =
   | "GetIngressStatusFunctionArn"
   | "VerifyConnectionFunctionArn"
   | "PatchServiceFunctionArn"
-  | "RecordDeploymentFunctionArn";
+  | "RecordDeploymentFunctionArn"
+  | "TargetLeaseFunctionArn"
+  | "RemoveIngressFunctionArn";
 
 // biome-ignore lint/suspicious/noExplicitAny: a Lambda's event is whatever its Parameters build.
 export type LocalFunction = (event: any) => Promise<unknown>;
@@ -48,6 +56,8 @@ export function renderDefinition(): StateMachineDefinition {
   return JSON.parse(text);
 }
 
+export const executionArnOf = (name: string) => `arn:aws:states:us-east-2:123456789012:execution:milvus-l7:${name}`;
+
 /** A Lambda context good enough for middy and Powertools. */
 export function lambdaContext(functionName: string): Context {
   const deadline = Date.now() + 60_000;
@@ -71,7 +81,7 @@ type LocalHandlers = NonNullable<NonNullable<AslRunOptions["overrides"]>["taskRe
 
 export interface WorkflowRun {
   executionArn: string;
-  status: "SUCCEEDED" | "FAILED";
+  status: "SUCCEEDED" | "FAILED" | "ABORTED";
   output?: unknown;
   error?: string;
   cause?: string;
@@ -84,15 +94,17 @@ export interface RunOptions {
   executionName?: string;
   /** Milliseconds every Wait state lasts (default 10). */
   waitMs?: number;
-  /** Milliseconds before every retry (default 10). */
-  retryMs?: number;
+  /** Milliseconds before every retry (default 10), or per state name (others keep the default). */
+  retryMs?: number | Record<string, number>;
+  /** Stop the execution (like StopExecution) once this state has exited: a run killed half-way. */
+  abortAfter?: string;
   onEvent?: (event: EventLog) => void;
 }
 
 export async function runWorkflow(input: unknown, functions: LocalFunctions, opts: RunOptions = {}): Promise<WorkflowRun> {
   const definition = renderDefinition();
   const name = opts.executionName ?? randomUUID();
-  const executionArn = `arn:aws:states:us-east-2:123456789012:execution:milvus-l7:${name}`;
+  const executionArn = executionArnOf(name);
   const taskResourceLocalHandlers: LocalHandlers = {};
   const waitTimeOverrides: Record<string, number> = {};
   const retryIntervalOverrides: Record<string, number> = {};
@@ -103,7 +115,9 @@ export async function runWorkflow(input: unknown, functions: LocalFunctions, opt
       taskResourceLocalHandlers[stateName] = functions[key] as unknown as LocalHandlers[string];
     }
     if (state.Type === "Wait") waitTimeOverrides[stateName] = opts.waitMs ?? 10;
-    if (state.Retry) retryIntervalOverrides[stateName] = opts.retryMs ?? 10;
+    if (state.Retry) {
+      retryIntervalOverrides[stateName] = typeof opts.retryMs === "number" ? opts.retryMs : (opts.retryMs?.[stateName] ?? 10);
+    }
   }
   const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
   const execution = machine.run(input as never, {
@@ -115,6 +129,7 @@ export async function runWorkflow(input: unknown, functions: LocalFunctions, opt
     for await (const event of execution.eventLogs) {
       events.push(event);
       opts.onEvent?.(event);
+      if (event.type === "StateExited" && event.state.name === opts.abortAfter) execution.abort();
     }
   })();
   let run: WorkflowRun;
@@ -122,8 +137,9 @@ export async function runWorkflow(input: unknown, functions: LocalFunctions, opt
     const output = await execution.result;
     run = { executionArn, status: "SUCCEEDED", output, events, transitions: 0 };
   } catch (e) {
-    if (!(e instanceof ExecutionError)) throw e;
-    run = { executionArn, status: "FAILED", events, transitions: 0 };
+    if (e instanceof ExecutionAbortedError) run = { executionArn, status: "ABORTED", events, transitions: 0 };
+    else if (e instanceof ExecutionError) run = { executionArn, status: "FAILED", events, transitions: 0 };
+    else throw e;
   }
   await collecting;
   const failed = events.find((e) => e.type === "ExecutionFailed");

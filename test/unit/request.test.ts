@@ -69,6 +69,7 @@ describe("the console example", () => {
       },
       cutover: "after-verify",
       waitForAddressMinutes: 20,
+      onFailure: "keep-ingress",
     });
   });
 
@@ -106,6 +107,7 @@ describe("defaults", () => {
       },
       cutover: "after-verify",
       waitForAddressMinutes: 20,
+      onFailure: "keep-ingress",
     });
   });
 

@@ -45,6 +45,7 @@ describe("resolveRequest", () => {
         },
       },
       cutover: "after-verify",
+      onFailure: "keep-ingress",
       wait: { maxPolls: Math.ceil(1200 / (DEFAULT_WATCH_SECONDS + WAIT_CAP_SECONDS)) },
       targets: [
         {

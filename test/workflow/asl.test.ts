@@ -13,6 +13,7 @@ const target: Target = {
 const plan = (overrides: Partial<Plan> = {}): Plan => ({
   certificate: { arn: "arn:aws:acm:us-east-2:123456789012:certificate/0b1d4c51-5e44-4b7e-9a4b-1f6f0e3c9a11" },
   cutover: "after-verify",
+  onFailure: "keep-ingress",
   wait: { maxPolls: 4 },
   targets: [target],
   ...overrides,
@@ -55,7 +56,20 @@ function fakes(opts: { plan?: Plan; readyOnPoll?: number } = {}) {
     },
     RecordDeploymentFunctionArn: async (e) => {
       calls.push("record");
-      return { targetId: `${e.target.cluster.region}/${e.target.cluster.name}/${e.target.namespace}/${e.target.ingress.name}`, lastVerified: "" };
+      return {
+        host: e.target.ingress.host,
+        serviceType: e.service.type,
+        previousServiceType: e.service.previousType,
+        milvusVersion: e.verification.milvusVersion,
+      };
+    },
+    TargetLeaseFunctionArn: async (e) => {
+      calls.push(e.action);
+      return { claimed: e.action === "claim" };
+    },
+    RemoveIngressFunctionArn: async () => {
+      calls.push("remove-ingress");
+      return { removed: true };
     },
     PatchServiceFunctionArn: async () => {
       calls.push("patch");
@@ -74,7 +88,7 @@ describe("workflow (ASL) with fake steps", () => {
     const run = await runWorkflow({ any: "request" }, functions);
     expect(run.cause).toBeUndefined();
     expect(run.status).toBe("SUCCEEDED");
-    expect(calls).toEqual(["resolve", "import", "apply", "status", "status", "status", "verify", "patch", "verify", "record"]);
+    expect(calls).toEqual(["resolve", "import", "claim", "apply", "status", "status", "status", "verify", "patch", "verify", "record"]);
     expect(run.output).toMatchObject({
       status: "SUCCEEDED",
       certificate: { arn: plan().certificate.arn, fingerprint256: "AA:BB" },
@@ -88,7 +102,7 @@ describe("workflow (ASL) with fake steps", () => {
     const { functions, calls } = fakes({ plan: plan({ cutover: "before-ingress" }) });
     const run = await runWorkflow({}, functions);
     expect(run.status).toBe("SUCCEEDED");
-    expect(calls).toEqual(["resolve", "import", "patch", "apply", "status", "status", "status", "verify", "record"]);
+    expect(calls).toEqual(["resolve", "import", "claim", "patch", "apply", "status", "status", "status", "verify", "record"]);
     expect(run.output).toMatchObject({ targets: [{ previousServiceType: "LoadBalancer" }] });
   });
 
