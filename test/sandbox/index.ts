@@ -12,7 +12,7 @@ import { eksConnector, eksToken } from "../../functions/lib/kube";
 import { REGISTRY_TABLE, type Registry, dynamoRegistry } from "../../functions/lib/registry";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AlbController, startAlbController } from "./alb-controller";
-import { type KubeApiServer, eksTokenAuthenticator, seedMilvusRelease, startKubeApiServer } from "./kube-apiserver";
+import { type KubeApiServer, eksTokenAuthenticator, loadMilvusDemoService, seedMilvusRelease, startKubeApiServer } from "./kube-apiserver";
 import { type MilvusServer, startMilvusServer } from "./milvus-server";
 import { type Moto, startMoto } from "./moto";
 import { type CertificateSet, certificateSet } from "./pki";
@@ -51,6 +51,8 @@ export interface Sandbox {
   newCertificate(hosts?: string[], opts?: Parameters<typeof certificateSet>[1]): Promise<CertificateSet>;
   /** Stores the PEMs as the secret milvus-l7 reads (`{certificate, chain, privateKey}`); returns its ARN. */
   storeInSecret(set: CertificateSet, name?: string): Promise<string>;
+  /** Another Milvus release in namespace milvus (a copy of the chart's Service under `name`). */
+  addMilvusService(name: string): void;
   /** events/console-start.json pointed at this sandbox: a new import from `secretArn`, or a re-import into `arn`. */
   request(secretArn: string, arn?: string): Record<string, unknown>;
   run(input: unknown, opts?: RunOptions): Promise<WorkflowRun>;
@@ -89,9 +91,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       kube: { url: kube.url, caPem: kube.caPem, token: await eksToken(CLUSTER, REGION, moto.credentials) },
       acm: aws.acm,
       privateKeyFor: (certificatePem) => keys.get(fingerprintOf(certificatePem)),
-      // target-type ip registers the Milvus proxy pods behind the Service; here that is the stand-in.
+      // target-type ip registers the Milvus proxy pods behind the Service; here every Milvus Service's gRPC port
+      // is the stand-in.
       targetFor: (namespace, service, port) =>
-        namespace === "milvus" && service === "milvus-demo" && port === 19530 ? { host: milvus.host, port: milvus.port } : undefined,
+        namespace === "milvus" && port === 19530 && kube.get("Service", namespace, service) ? { host: milvus.host, port: milvus.port } : undefined,
       region: REGION,
       publishDelayMs: opts.publishDelayMs ?? 300,
       healthyDelayMs: opts.healthyDelayMs ?? 300,
@@ -125,6 +128,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           if ((e as Error).name !== "ResourceExistsException") throw e;
           return (await aws.secretsManager.send(new PutSecretValueCommand({ SecretId: name, SecretString }))).ARN ?? "";
         }
+      },
+      addMilvusService(name) {
+        const service = loadMilvusDemoService();
+        service.metadata = { ...service.metadata, name, uid: randomUUID() };
+        kube.put(service);
       },
       request(secretArn, arn) {
         const request = JSON.parse(readFileSync(CONSOLE_START, "utf8"));
@@ -185,7 +193,10 @@ async function realHandlers(env: {
     (event: E) =>
       handler(event, lambdaContext(name));
   return {
-    ResolveRequestFunctionArn: lambda("resolve-request", resolveRequest.makeHandler({ defaultRegion: REGION, watchSeconds: env.watchSeconds })),
+    ResolveRequestFunctionArn: lambda(
+      "resolve-request",
+      resolveRequest.makeHandler({ defaultRegion: REGION, watchSeconds: env.watchSeconds, registry: env.registry }),
+    ),
     ImportCertificateFunctionArn: lambda("import-certificate", importCertificate.makeHandler(env.aws)),
     ApplyIngressFunctionArn: lambda("apply-ingress", applyIngress.makeHandler({ connect })),
     GetIngressStatusFunctionArn: lambda("get-ingress-status", getIngressStatus.makeHandler({ connect, watchSeconds: env.watchSeconds })),
