@@ -508,6 +508,8 @@ export const FIELD_MEANINGS: Readonly<Record<string, string>> = {
   "ingress.host":
     "The host name clients connect to: the Ingress rule's host, the TLS server name, and a name the certificate must cover.",
   "ingress.scheme": "An internet-facing or internal ALB (sets `alb.ingress.kubernetes.io/scheme`).",
+  "ingress.route53HostedZoneId":
+    "Optional Route 53 hosted zone: milvus-l7 upserts an alias record `host` → ALB (A and AAAA) and makes the final verification connect through the host name.",
   "ingress.annotations":
     "Extra `alb.ingress.kubernetes.io/*` annotations, checked the way the AWS Load Balancer Controller would; see [Ingress annotations](#ingress-annotations).",
   certificate: "The TLS certificate the ALB serves.",

@@ -98,6 +98,12 @@ export class VerificationFailed extends MilvusL7Error {
   readonly retryable = false;
 }
 
+/** Route 53 refused the alias record (unknown zone, access, or a conflicting non-alias record). */
+export class DnsRejected extends MilvusL7Error {
+  override readonly name = "DnsRejected";
+  readonly retryable = false;
+}
+
 /** The deployments registry (DynamoDB) refused a read or write: access or table configuration. */
 export class RegistryError extends MilvusL7Error {
   override readonly name = "RegistryError";
@@ -120,6 +126,7 @@ export const errorClasses = {
   KubernetesRejected,
   VerificationFailed,
   RegistryError,
+  DnsRejected,
 } as const;
 
 export type ErrorName = keyof typeof errorClasses;

@@ -29,6 +29,8 @@ export interface Target {
     name: string;
     host: string;
     scheme: "internet-facing" | "internal";
+    /** Upsert an alias record `host` → ALB in this Route 53 hosted zone, and verify through `host`. */
+    route53HostedZoneId?: string;
     /** `alb.ingress.kubernetes.io/*` annotations: the request's (validated) over milvus-l7's defaults. */
     annotations: Record<string, string>;
   };

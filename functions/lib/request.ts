@@ -86,6 +86,11 @@ function secretId(s: string): string | undefined {
     : "must be a Secrets Manager secret name (1-512 letters, digits and /_+=.@-) or a secret ARN";
 }
 
+function hostedZoneId(s: string): string | undefined {
+  // Route 53 documents ids only as up to 32 characters; in practice uppercase letters and digits (Z0123…).
+  return /^[A-Z0-9]{1,32}$/.test(s) ? undefined : "must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ (up to 32 uppercase letters and digits, without /hostedzone/)";
+}
+
 /** S3 bucket naming rules (general purpose buckets). */
 function bucket(s: string): string | undefined {
   const rules =
@@ -154,6 +159,8 @@ const ingressShape = {
   name: checked(dns1123Subdomain).optional(),
   host: checked(hostName),
   scheme: oneOf(["internet-facing", "internal"] as const).default("internet-facing"),
+  // With a hosted zone, milvus-l7 points `host` at the ALB (alias record) and verifies through the name itself.
+  route53HostedZoneId: checked(hostedZoneId).optional(),
   // Values are checked one by one in alb-annotations (non-strings included), so every bad annotation is reported.
   annotations: z
     .record(z.string(), z.unknown())

@@ -69,6 +69,7 @@ export function resolveRequest(input: unknown, opts: ResolveOptions): Plan {
           name: request.ingress.name,
           host: request.ingress.host,
           scheme: request.ingress.scheme,
+          ...(request.ingress.route53HostedZoneId ? { route53HostedZoneId: request.ingress.route53HostedZoneId } : {}),
           annotations: withMilvusL7Defaults(request.ingress.annotations),
         },
       },

@@ -268,6 +268,7 @@ function copyTarget(t: Target): Target {
       name: t.ingress.name,
       host: t.ingress.host,
       scheme: t.ingress.scheme,
+      ...(t.ingress.route53HostedZoneId ? { route53HostedZoneId: t.ingress.route53HostedZoneId } : {}),
       annotations: { ...t.ingress.annotations },
     },
   };

@@ -24,6 +24,8 @@ export interface VerifyInput {
   certificate: ImportedCertificate;
   /** The Ingress's `status.loadBalancer.ingress[0].hostname`. */
   albHostname: string;
+  /** `dns`: connect through the target's host name (after upsert-dns); default: through the ALB hostname. */
+  connectVia?: "alb" | "dns";
 }
 
 export interface VerifyDeps {
@@ -59,21 +61,24 @@ export async function verifyConnection(input: VerifyInput, deps: VerifyDeps): Pr
   const { target, certificate, albHostname } = input;
   const host = target.ingress.host;
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // Through the ALB's own name, or — once milvus-l7 has pointed the host at it in Route 53 — through the host
+  // name itself, exactly as Milvus clients will connect.
+  const connectTo = input.connectVia === "dns" ? host : albHostname;
 
   let endpoint: { address: string; port: number };
   try {
     // The listener port follows the Ingress's listen-ports (443 unless the request changed it).
-    endpoint = await deps.resolve(albHostname, httpsListenPorts(target.ingress.annotations)[0] ?? 443);
+    endpoint = await deps.resolve(connectTo, httpsListenPorts(target.ingress.annotations)[0] ?? 443);
   } catch (e) {
     if (e instanceof MilvusL7Error) throw e;
-    // A new ALB's DNS name takes a minute or two to resolve everywhere after the Ingress shows it.
+    // A new ALB's (or record's) DNS name takes a minute or two to resolve everywhere.
     throw new EndpointNotReady(
-      `The ALB hostname ${albHostname} does not resolve yet (${describe(e)}). A new ALB's DNS name can take a ` +
+      `The ${connectTo === host ? "host name" : "ALB hostname"} ${connectTo} does not resolve yet (${describe(e)}). A new DNS name can take a ` +
         "few minutes to propagate; retrying.",
     );
   }
   const { address, port } = endpoint;
-  const where = `ALB ${albHostname} (${address}:${port})`;
+  const where = connectTo === host ? `ALB ${albHostname} via ${host} (${address}:${port})` : `ALB ${albHostname} (${address}:${port})`;
 
   const anchors = await deps.trustAnchors(certificate.arn);
   // Supplying `ca` REPLACES Node's default roots (in tls.connect and in grpc-js alike), so add them back:

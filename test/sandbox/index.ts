@@ -3,6 +3,7 @@
 // handlers wired to them, and a runner for the real ASL. `npm run demo` and the integration tests use it.
 import { ACMClient } from "@aws-sdk/client-acm";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ListHostedZonesCommand, ListResourceRecordSetsCommand, Route53Client } from "@aws-sdk/client-route-53";
 import { S3Client } from "@aws-sdk/client-s3";
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { readFileSync } from "node:fs";
@@ -12,6 +13,7 @@ import { eksConnector, eksToken } from "../../functions/lib/kube";
 import { REGISTRY_TABLE, type Registry, dynamoRegistry } from "../../functions/lib/registry";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AlbController, startAlbController } from "./alb-controller";
+import { type AwsFaults, createAwsFaults } from "./aws-faults";
 import { type KubeApiServer, eksTokenAuthenticator, loadMilvusDemoService, seedMilvusRelease, startKubeApiServer } from "./kube-apiserver";
 import { type MilvusServer, startMilvusServer } from "./milvus-server";
 import { type Moto, startMoto } from "./moto";
@@ -40,7 +42,9 @@ export interface Sandbox {
   kube: KubeApiServer;
   alb: AlbController;
   milvus: MilvusServer;
-  aws: { acm: ACMClient; secretsManager: SecretsManagerClient; s3: S3Client };
+  aws: { acm: ACMClient; secretsManager: SecretsManagerClient; s3: S3Client; route53: Route53Client };
+  /** Makes the sandbox's AWS misbehave: error responses for chosen operations of the clients above and the registry's. */
+  awsFaults: AwsFaults;
   /** The deployments registry, in moto's DynamoDB. */
   registry: Registry;
   /** The real handlers, wired to the sandbox. */
@@ -75,9 +79,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       acm: new ACMClient(clientConfig),
       secretsManager: new SecretsManagerClient(clientConfig),
       s3: new S3Client({ ...clientConfig, forcePathStyle: true }),
+      route53: new Route53Client(clientConfig),
     };
 
-    const registry = await createRegistry(new DynamoDBClient(clientConfig));
+    const awsFaults = createAwsFaults();
+    for (const client of Object.values(aws)) awsFaults.attach(client);
+    const dynamodb = new DynamoDBClient(clientConfig);
+    awsFaults.attach(dynamodb);
+    const registry = await createRegistry(dynamodb);
 
     const kube = await startKubeApiServer({ authenticate: eksTokenAuthenticator() });
     stops.push(() => kube.close());
@@ -112,6 +121,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       alb,
       milvus,
       aws,
+      awsFaults,
       registry,
       functions,
       logs,
@@ -178,9 +188,10 @@ async function realHandlers(env: {
     import("../../functions/verify-connection/core"),
     import("../../functions/record-deployment/handler"),
   ]);
-  const [targetLease, removeIngress] = await Promise.all([
+  const [targetLease, removeIngress, upsertDns] = await Promise.all([
     import("../../functions/target-lease/handler"),
     import("../../functions/remove-ingress/handler"),
+    import("../../functions/upsert-dns/handler"),
   ]);
   // The real EKS path except DescribeCluster (moto's EKS has no usable endpoint or CA): real tokens, checked
   // by the stand-in the way EKS checks them.
@@ -203,12 +214,7 @@ async function realHandlers(env: {
     VerifyConnectionFunctionArn: lambda(
       "verify-connection",
       verifyConnection.makeHandler({
-        // What DNS answers for the ALB's hostname: the simulator's listener.
-        resolve: async (hostname) => {
-          const found = env.alb.resolve(hostname);
-          if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
-          return found;
-        },
+        resolve: (hostname) => sandboxDns(hostname, env.alb, env.aws.route53),
         trustAnchors: verifyCore.acmTrustAnchors(env.aws.acm),
         timeoutMs: 5_000,
       }),
@@ -220,7 +226,26 @@ async function realHandlers(env: {
       targetLease.makeHandler({ registry: env.registry, ttlSeconds: 7200, isRunning: async (arn) => env.running.has(arn) }),
     ),
     RemoveIngressFunctionArn: lambda("remove-ingress", removeIngress.makeHandler({ connect })),
+    UpsertDnsFunctionArn: lambda("upsert-dns", upsertDns.makeHandler({ route53: env.aws.route53 })),
   };
+}
+
+/**
+ * What DNS answers in the sandbox: an ALB hostname resolves to the simulator's listener; any other name is looked
+ * up in moto's Route 53 and followed through its alias record to the ALB, as a resolver would.
+ */
+async function sandboxDns(hostname: string, alb: AlbController, route53: Route53Client): Promise<{ address: string; port: number }> {
+  const direct = alb.resolve(hostname);
+  if (direct) return direct;
+  const { HostedZones = [] } = await route53.send(new ListHostedZonesCommand({}));
+  for (const zone of HostedZones) {
+    const { ResourceRecordSets = [] } = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone.Id }));
+    const record = ResourceRecordSets.find((r) => r.Name?.replace(/\.$/, "") === hostname && r.Type === "A");
+    const target = record?.AliasTarget?.DNSName?.replace(/\.$/, "").replace(/^dualstack\./, "");
+    const found = target ? alb.resolve(target) : undefined;
+    if (found) return found;
+  }
+  throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
 }
 
 /** The registry table as the CDK stack defines it (same key schema, from functions/lib/registry). */

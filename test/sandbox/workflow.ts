@@ -1,152 +1,47 @@
-// Runs statemachine/milvus-l7.asl.json — the one definition of the workflow — through aws-local-stepfunctions,
-// with each Task state calling a local function in place of its Lambda, waits and retry intervals compressed.
-import { readFileSync } from "node:fs";
-import { randomUUID } from "node:crypto";
+// The sandbox's view of the workflow runner (cli/workflow-runner, which `milvus-l7 run` uses in real time): the
+// same runner over statemachine/milvus-l7.asl.json, with every Wait and retry interval compressed to 10 ms unless
+// a test asks for other values.
 import {
-  ExecutionAbortedError,
-  ExecutionError,
-  type RunOptions as AslRunOptions,
-  StateMachine,
-  type StateMachineDefinition,
-} from "aws-local-stepfunctions";
-import type { Context } from "aws-lambda";
-import "../../cli/polyfills";
+  type LocalFunctions,
+  type RunOptions,
+  type WorkflowRun,
+  allStates,
+  runWorkflow as runInRealTime,
+} from "../../cli/workflow-runner";
 
-/** One entry of the execution's event log (the library does not export the type). */
-export type EventLog = ReturnType<StateMachine["run"]>["eventLogs"] extends AsyncGenerator<infer E> ? E : never;
+export {
+  ASL_PATH,
+  type AslState,
+  type EventLog,
+  type FunctionKey,
+  type LocalFunction,
+  type LocalFunctions,
+  type RunOptions,
+  type WorkflowRun,
+  allStates,
+  executionArnOf,
+  functionArn,
+  lambdaContext,
+  loadDefinition,
+  renderDefinition,
+} from "../../cli/workflow-runner";
 
-export const ASL_PATH = new URL("../../statemachine/milvus-l7.asl.json", import.meta.url);
+/** What a Wait state or a retry lasts in the sandbox unless the test says otherwise. */
+export const COMPRESSED_MS = 10;
 
-/** The `${…}` substitutions the ASL uses, i.e. one per Lambda. */
-export type FunctionKey =
-  | "ResolveRequestFunctionArn"
-  | "ImportCertificateFunctionArn"
-  | "ApplyIngressFunctionArn"
-  | "GetIngressStatusFunctionArn"
-  | "VerifyConnectionFunctionArn"
-  | "PatchServiceFunctionArn"
-  | "RecordDeploymentFunctionArn"
-  | "TargetLeaseFunctionArn"
-  | "RemoveIngressFunctionArn";
-
-// biome-ignore lint/suspicious/noExplicitAny: a Lambda's event is whatever its Parameters build.
-export type LocalFunction = (event: any) => Promise<unknown>;
-export type LocalFunctions = Record<FunctionKey, LocalFunction>;
-
-type AslState = { Type: string; Resource?: string; Retry?: unknown[]; ItemProcessor?: { States: Record<string, AslState> } };
-
-export function loadDefinition(): { States: Record<string, AslState> } {
-  return JSON.parse(readFileSync(ASL_PATH, "utf8"));
-}
-
-/** Every state in the definition, Map iterators included. */
-export function allStates(states: Record<string, AslState> = loadDefinition().States): [string, AslState][] {
-  return Object.entries(states).flatMap(([name, s]) => [
-    [name, s] as [string, AslState],
-    ...(s.ItemProcessor ? allStates(s.ItemProcessor.States) : []),
-  ]);
-}
-
-export const functionArn = (key: string) =>
-  `arn:aws:lambda:us-east-2:123456789012:function:milvus-l7-${key.replace(/FunctionArn$/, "").replace(/[A-Z]/g, (c, i) => (i ? "-" : "") + c.toLowerCase())}`;
-
-/** The definition with `${…}` substituted, as CloudFormation's DefinitionSubstitutions would. */
-export function renderDefinition(): StateMachineDefinition {
-  const text = readFileSync(ASL_PATH, "utf8").replace(/\$\{(\w+)\}/g, (_, key: string) => functionArn(key));
-  return JSON.parse(text);
-}
-
-export const executionArnOf = (name: string) => `arn:aws:states:us-east-2:123456789012:execution:milvus-l7:${name}`;
-
-/** A Lambda context good enough for middy and Powertools. */
-export function lambdaContext(functionName: string): Context {
-  const deadline = Date.now() + 60_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: functionArn(functionName),
-    memoryLimitInMB: "256",
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: "local",
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-type LocalHandlers = NonNullable<NonNullable<AslRunOptions["overrides"]>["taskResourceLocalHandlers"]>;
-
-export interface WorkflowRun {
-  executionArn: string;
-  status: "SUCCEEDED" | "FAILED" | "ABORTED";
-  output?: unknown;
-  error?: string;
-  cause?: string;
-  events: EventLog[];
-  /** State transitions, as Step Functions Standard bills them: one per state entered. */
-  transitions: number;
-}
-
-export interface RunOptions {
-  executionName?: string;
-  /** Milliseconds every Wait state lasts (default 10). */
-  waitMs?: number;
-  /** Milliseconds before every retry (default 10), or per state name (others keep the default). */
-  retryMs?: number | Record<string, number>;
-  /** Stop the execution (like StopExecution) once this state has exited: a run killed half-way. */
-  abortAfter?: string;
-  onEvent?: (event: EventLog) => void;
-}
-
-export async function runWorkflow(input: unknown, functions: LocalFunctions, opts: RunOptions = {}): Promise<WorkflowRun> {
-  const definition = renderDefinition();
-  const name = opts.executionName ?? randomUUID();
-  const executionArn = executionArnOf(name);
-  const taskResourceLocalHandlers: LocalHandlers = {};
-  const waitTimeOverrides: Record<string, number> = {};
-  const retryIntervalOverrides: Record<string, number> = {};
-  for (const [stateName, state] of allStates(definition.States as Record<string, AslState>)) {
-    if (state.Type === "Task") {
-      const key = Object.keys(functions).find((k) => state.Resource === functionArn(k)) as FunctionKey | undefined;
-      if (!key) throw new Error(`No local function for Task ${stateName} (${state.Resource})`);
-      taskResourceLocalHandlers[stateName] = functions[key] as unknown as LocalHandlers[string];
-    }
-    if (state.Type === "Wait") waitTimeOverrides[stateName] = opts.waitMs ?? 10;
-    if (state.Retry) {
-      retryIntervalOverrides[stateName] = typeof opts.retryMs === "number" ? opts.retryMs : (opts.retryMs?.[stateName] ?? 10);
-    }
-  }
-  const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
-  const execution = machine.run(input as never, {
-    overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
-    context: { Execution: { Id: executionArn, Name: name, StartTime: new Date().toISOString(), Input: input as never, RoleArn: "arn:aws:iam::123456789012:role/milvus-l7" } },
-  });
-  const events: EventLog[] = [];
-  const collecting = (async () => {
-    for await (const event of execution.eventLogs) {
-      events.push(event);
-      opts.onEvent?.(event);
-      if (event.type === "StateExited" && event.state.name === opts.abortAfter) execution.abort();
-    }
-  })();
-  let run: WorkflowRun;
-  try {
-    const output = await execution.result;
-    run = { executionArn, status: "SUCCEEDED", output, events, transitions: 0 };
-  } catch (e) {
-    if (e instanceof ExecutionAbortedError) run = { executionArn, status: "ABORTED", events, transitions: 0 };
-    else if (e instanceof ExecutionError) run = { executionArn, status: "FAILED", events, transitions: 0 };
-    else throw e;
-  }
-  await collecting;
-  const failed = events.find((e) => e.type === "ExecutionFailed");
-  if (failed && failed.type === "ExecutionFailed") {
-    run.error = failed.Error;
-    run.cause = typeof failed.Cause === "string" ? failed.Cause : JSON.stringify(failed.Cause);
-  }
-  run.transitions = events.filter((e) => e.type === "StateEntered").length;
-  return run;
+/**
+ * runWorkflow with compressed time: `waitMs` defaults to 10 ms; `retryMs` is one value for every retrier
+ * (default 10 ms) or per state name, the states it does not name keeping 10 ms.
+ */
+export function runWorkflow(input: unknown, functions: LocalFunctions, opts: RunOptions = {}): Promise<WorkflowRun> {
+  const perState = typeof opts.retryMs === "number" ? undefined : opts.retryMs;
+  const retryMs =
+    typeof opts.retryMs === "number"
+      ? opts.retryMs
+      : Object.fromEntries(
+          allStates()
+            .filter(([, s]) => s.Retry)
+            .map(([name]) => [name, perState?.[name] ?? COMPRESSED_MS]),
+        );
+  return runInRealTime(input, functions, { ...opts, waitMs: opts.waitMs ?? COMPRESSED_MS, retryMs });
 }

@@ -52,7 +52,7 @@ describe("statemachine/milvus-l7.asl.json", () => {
   });
 
   it("guards every Task with jittered, capped retries of Lambda service errors and a Catch into a Fail", () => {
-    expect(tasks.length).toBe(12);
+    expect(tasks.length).toBe(13);
     for (const [name, task] of tasks) {
       const retries = task.Retry ?? [];
       expect(retries.flatMap((r) => r.ErrorEquals), name).toContain("Lambda.ServiceException");

@@ -437,7 +437,7 @@ describe("unknown fields", () => {
     [[], "foo", "cluster, milvus, ingress, certificate, cutover, waitForAddressMinutes"],
     [["cluster"], "zone", "name, region"],
     [["milvus"], "namepace", "namespace, service, port"],
-    [["ingress"], "foo", "name, host, scheme, annotations"],
+    [["ingress"], "foo", "name, host, scheme, route53HostedZoneId, annotations"],
     [["certificate"], "pem", "arn, source"],
     [["certificate", "source"], "acm", "secretsManager, s3"],
     [["certificate", "source", "secretsManager"], "versionStage", "secretId"],

@@ -67,6 +67,10 @@ function fakes(opts: { plan?: Plan; readyOnPoll?: number } = {}) {
       calls.push(e.action);
       return { claimed: e.action === "claim" };
     },
+    UpsertDnsFunctionArn: async () => {
+      calls.push("dns");
+      return { changed: true };
+    },
     RemoveIngressFunctionArn: async () => {
       calls.push("remove-ingress");
       return { removed: true };
