@@ -28,6 +28,17 @@ export const EXAMPLE_FILE = "events/console-start.json";
 export const WORKFLOW_DOC = "docs/workflow.md";
 export const REQUEST_DOC = "docs/request.md";
 export const REGENERATE = "npx tsx scripts/docs.ts";
+export const README = "README.md";
+const README_BEGIN = "<!-- BEGIN workflow diagram: generated from statemachine/milvus-l7.asl.json by `npm run docs` -->";
+const README_END = "<!-- END workflow diagram -->";
+
+/** README.md with the workflow diagram between its markers replaced by the one generated from the ASL. */
+export function readmeWithDiagram(readme: string, asl: AslMachine): string {
+  const begin = readme.indexOf(README_BEGIN);
+  const end = readme.indexOf(README_END);
+  if (begin < 0 || end < begin) throw new Error(`${README} lacks the workflow diagram markers (${README_BEGIN} … ${README_END})`);
+  return `${readme.slice(0, begin + README_BEGIN.length)}\n\n\`\`\`mermaid\n${workflowMermaid(asl)}\n\`\`\`\n\n${readme.slice(end)}`;
+}
 
 // ===============================================================================================================
 // Amazon States Language
@@ -806,6 +817,7 @@ export function generateDocs(root: string = ROOT): Record<string, string> {
   return {
     [WORKFLOW_DOC]: workflowDoc(asl),
     [REQUEST_DOC]: requestDoc(readFileSync(join(root, EXAMPLE_FILE), "utf8")),
+    [README]: readmeWithDiagram(readFileSync(join(root, README), "utf8"), asl),
   };
 }
 

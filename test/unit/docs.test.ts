@@ -14,6 +14,7 @@ import {
 } from "../../functions/lib/alb-annotations";
 import { requestSchema } from "../../functions/lib/request";
 import {
+  README,
   REGENERATE,
   conditionLabel,
   fieldsWithoutMeaning,
@@ -182,7 +183,7 @@ describe("committed docs", () => {
   it("--check logic names a stale or missing file", () => {
     const dir = mkdtempSync(join(tmpdir(), "milvus-l7-docs-"));
     dirs.push(dir);
-    for (const file of [ASL_FILE, EXAMPLE_FILE]) {
+    for (const file of [ASL_FILE, EXAMPLE_FILE, README]) {
       mkdirSync(dirname(join(dir, file)), { recursive: true });
       writeFileSync(join(dir, file), readFileSync(join(ROOT, file)));
     }
