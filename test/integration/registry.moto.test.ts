@@ -1,11 +1,11 @@
 // The deployments registry and its leases against moto's DynamoDB: conditional writes are what make the lease
 // exclusive, so they are tested against a real DynamoDB API, not a fake.
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Target } from "../../functions/lib/plan";
-import { type DeploymentRecord, REGISTRY_TABLE, type Registry, dynamoRegistry, targetIdOf } from "../../functions/lib/registry";
+import { type DeploymentRecord, type Registry, targetIdOf } from "../../functions/lib/registry";
 import { targetLease } from "../../functions/target-lease/core";
+import { createRegistry } from "../sandbox";
 import { type Moto, startMoto } from "../sandbox/moto";
 
 const target: Target = {
@@ -25,22 +25,7 @@ let registry: Registry;
 beforeAll(async () => {
   moto = await startMoto();
   const dynamodb = new DynamoDBClient({ region: moto.region, endpoint: moto.endpoint, credentials: moto.credentials });
-  const { partitionKey, certificateIndex } = REGISTRY_TABLE;
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: "registry",
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: partitionKey, AttributeType: "S" },
-        { AttributeName: certificateIndex.partitionKey, AttributeType: "S" },
-      ],
-      KeySchema: [{ AttributeName: partitionKey, KeyType: "HASH" }],
-      GlobalSecondaryIndexes: [
-        { IndexName: certificateIndex.name, KeySchema: [{ AttributeName: certificateIndex.partitionKey, KeyType: "HASH" }], Projection: { ProjectionType: "ALL" } },
-      ],
-    }),
-  );
-  registry = dynamoRegistry(DynamoDBDocumentClient.from(dynamodb), "registry");
+  registry = await createRegistry(dynamodb, "registry");
 });
 afterAll(async () => {
   await moto?.stop();

@@ -249,8 +249,7 @@ async function sandboxDns(hostname: string, alb: AlbController, route53: Route53
 }
 
 /** The registry table as the CDK stack defines it (same key schema, from functions/lib/registry). */
-async function createRegistry(dynamodb: DynamoDBClient): Promise<Registry> {
-  const TableName = "milvus-l7-deployments";
+export async function createRegistry(dynamodb: DynamoDBClient, TableName = "milvus-l7-deployments"): Promise<Registry> {
   const { partitionKey, certificateIndex } = REGISTRY_TABLE;
   await dynamodb.send(
     new CreateTableCommand({
