@@ -20,6 +20,8 @@ export const REGISTRY_TABLE = {
   certificateIndex: { name: "byCertificate", partitionKey: "certificateArn" },
   /** DynamoDB TTL attribute (epoch seconds): only lease items carry it. */
   ttlAttribute: "expiresAt",
+  /** Lease items' keys start with this (IAM scopes the lease writers to it). */
+  leaseKeyPrefix: "lease#",
 } as const;
 
 /**
@@ -62,8 +64,8 @@ export interface Registry {
 }
 
 export const targetIdOf = (t: Target) => `${t.cluster.region}/${t.cluster.name}/${t.namespace}/${t.ingress.name}`;
-const leaseKey = (targetId: string) => `lease#${targetId}`;
-const isRecord = (item: Record<string, unknown>) => !String(item[REGISTRY_TABLE.partitionKey]).startsWith("lease#");
+const leaseKey = (targetId: string) => `${REGISTRY_TABLE.leaseKeyPrefix}${targetId}`;
+const isRecord = (item: Record<string, unknown>) => !String(item[REGISTRY_TABLE.partitionKey]).startsWith(REGISTRY_TABLE.leaseKeyPrefix);
 
 const registryError = (e: unknown, what: string) => translateAwsError(e, what, (message) => new RegistryError(message));
 
