@@ -1,19 +1,11 @@
 // `milvus-l7 demo`: the real ASL and the real handlers against the local sandbox, step by step, then a summary.
+import type { TargetSummary } from "../functions/record-deployment/core";
 import type { Sandbox } from "../test/sandbox";
-import type { EventLog, WorkflowRun } from "../test/sandbox/workflow";
+import type { WorkflowRun } from "../test/sandbox/workflow";
+import { ProgressPrinter } from "./progress";
 
-export interface TargetSummary {
-  host: string;
-  namespace: string;
-  service: string;
-  albHostname: string;
-  servedFingerprint256: string;
-  servedNotAfter: string;
-  milvusVersion: string;
-  serviceType: string;
-  previousServiceType: string;
-  warnings: string[];
-}
+/** Per-event lines now come from the shared progress printer (also used by `run` and `status --watch`). */
+export { describeEvent } from "./progress";
 
 export interface DemoSummary {
   status: WorkflowRun["status"];
@@ -43,46 +35,6 @@ export function summarise(run: WorkflowRun, sandbox: Sandbox, wallMs: number): D
     wallMs,
     ...(run.error ? { error: run.error, cause: run.cause } : {}),
   };
-}
-
-/** One line per Task/Wait entry, retry and failure, as they happen. */
-export function describeEvent(event: EventLog, startedAt: number): string | undefined {
-  const at = `${((event.timestamp - startedAt) / 1000).toFixed(2).padStart(6)}s`;
-  const where = "index" in event && typeof event.index === "number" ? ` [target ${event.index}]` : "";
-  switch (event.type) {
-    case "StateEntered":
-      return event.state.type === "Task" || event.state.type === "Wait" ? `${at}  ▶ ${event.state.name}${where}` : undefined;
-    case "StateExited":
-      return event.state.type === "Task" ? `${at}  ✓ ${event.state.name}${where}${exitDetail(event.state.name, event.state.output)}` : undefined;
-    case "StateRetried":
-      return `${at}  ↻ ${event.state.name}${where} retry ${event.retry.attempt}`;
-    case "StateFailed":
-      return `${at}  ✗ ${event.state.name}${where}: ${event.Error}: ${String(event.Cause)}`;
-    case "ExecutionFailed":
-      return `${at}  ✗ execution failed: ${event.Error}`;
-    case "ExecutionSucceeded":
-      return `${at}  ✓ execution succeeded`;
-    default:
-      return undefined;
-  }
-}
-
-function exitDetail(state: string, output: unknown): string {
-  const o = output as Record<string, Record<string, unknown> | undefined>;
-  switch (state) {
-    case "ImportCertificate":
-      return ` — ${o.importedCertificate?.imported ? "imported" : "unchanged"} ${o.importedCertificate?.arn}`;
-    case "GetIngressStatus":
-      return o.ingress?.ready ? ` — address ${o.ingress.hostname}` : ` — poll ${o.ingress?.polls}: no address yet`;
-    case "VerifyThroughAlb":
-    case "VerifyAfterCutover":
-      return ` — Milvus ${o.verification?.milvusVersion}, served SHA-256 ${o.verification?.servedFingerprint256}`;
-    case "CutOverFirst":
-    case "CutOver":
-      return ` — Service ${o.service?.previousType} → ${o.service?.type}`;
-    default:
-      return "";
-  }
 }
 
 function printSummary(s: DemoSummary, print: (line: string) => void) {
@@ -115,13 +67,18 @@ export async function runDemo(args: string[]): Promise<number> {
     const request = sandbox.request(secretArn);
     print(`Milvus Service milvus/milvus-demo is type LoadBalancer; certificate for ${certificate.leaf.cert.subject} is in ${secretArn}`);
     print("Running statemachine/milvus-l7.asl.json:");
-    const runStarted = Date.now();
-    const run = await sandbox.run(request, {
-      onEvent: (event) => {
-        const line = describeEvent(event, runStarted);
-        if (line) print(line);
-      },
+    const printer = new ProgressPrinter({
+      write: json ? () => undefined : (text) => process.stdout.write(text),
+      interactive: !json && process.stdout.isTTY === true,
+      columns: process.stdout.columns,
     });
+    if (!json) printer.start();
+    let run: WorkflowRun;
+    try {
+      run = await sandbox.run(request, { onEvent: (event) => printer.onLocalEvent(event) });
+    } finally {
+      printer.stop();
+    }
     const summary = summarise(run, sandbox, Date.now() - started);
     if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else printSummary(summary, print);

@@ -1,11 +1,26 @@
-// milvus-l7 command line: `demo` runs the whole workflow in the local sandbox; `validate` checks a request offline.
+// milvus-l7 command line: `demo` runs the whole workflow in the local sandbox; `validate` checks a request offline;
+// `run` runs the workflow on this machine against real AWS and a real cluster; `start` and `status` drive the
+// deployed state machine.
 import "./polyfills";
+import type { CliIo } from "./run";
 
 const usage = `usage: milvus-l7 <command>
 
-  demo [--json]      run the workflow end to end in the local sandbox (moto, Kubernetes API, ALB, Milvus stand-ins)
-  validate <file>    check a deployment request against the schema, offline
+  demo [--json]              run the workflow end to end in the local sandbox (moto, Kubernetes API, ALB, Milvus stand-ins)
+  validate <file>            check a deployment request against the schema, offline
+  run <file> [options]       run the workflow on this machine against your AWS account and cluster (real waits)
+  start <file> [options]     validate, then start an execution of the deployed state machine
+  status <id|arn> [options]  an execution's status and progress; --watch follows it to the end
+
+Each command takes --help. run, start and status take --quiet (final line only) and --json (a JSON summary only).
 `;
+
+const io: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  interactive: process.stdout.isTTY === true,
+  columns: process.stdout.columns,
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -17,6 +32,22 @@ async function main(argv: string[]): Promise<number> {
     case "validate": {
       const { runValidate } = await import("./validate");
       return runValidate(args, console);
+    }
+    case "run": {
+      const { runCommand } = await import("./run");
+      const code = await runCommand(args, io);
+      // Interrupted: the step in flight has finished and the leases are released; exit now rather than wait for
+      // whatever else still holds the event loop (idle sockets, a library's timer).
+      if (code === 130) process.stdout.write("", () => process.exit(code));
+      return code;
+    }
+    case "start": {
+      const { startCommand } = await import("./start");
+      return startCommand(args, io);
+    }
+    case "status": {
+      const { statusCommand } = await import("./status");
+      return statusCommand(args, io);
     }
     case undefined:
     case "-h":

@@ -7,7 +7,7 @@ const run = promisify(execFile);
 
 describe("milvus-l7 demo --json", () => {
   it("runs the workflow end to end and prints only the summary on stdout", async () => {
-    const { stdout } = await run(process.execPath, ["bin/milvus-l7.mjs", "demo", "--json"], { timeout: 90_000 });
+    const { stdout } = await run(process.execPath, ["bin/milvus-l7.mjs", "demo", "--json"], { timeout: 170_000 });
     const lines = stdout.trim().split("\n");
     expect(lines).toHaveLength(1);
     const summary = JSON.parse(lines[0] ?? "");
@@ -30,5 +30,5 @@ describe("milvus-l7 demo --json", () => {
     });
     expect(summary.transitions).toBeGreaterThan(10);
     expect(summary.transitions).toBeLessThanOrEqual(25);
-  });
+  }, 180_000); // a separate process on a shared, sometimes saturated machine: generous, and not a speed test
 });

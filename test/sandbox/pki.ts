@@ -92,7 +92,7 @@ export async function issue(opts: IssueOptions): Promise<Issued> {
     extensions,
   });
   const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
-  return { certPem: cert.toString("pem") + "\n", keyPem: toPem(pkcs8, "PRIVATE KEY"), keyType, cert, keys };
+  return { certPem: `${cert.toString("pem")}\n`, keyPem: toPem(pkcs8, "PRIVATE KEY"), keyType, cert, keys };
 }
 
 export interface CertificateSet {
