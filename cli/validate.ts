@@ -3,7 +3,7 @@
 
 import { readFileSync, statSync } from "node:fs";
 import { InvalidRequest, type FieldIssue } from "../functions/lib/errors";
-import { type DeploymentRequest, formatIssues, parseRequest } from "../functions/lib/request";
+import { type DeploymentRequest, checkRegions, formatIssues, parseRequest } from "../functions/lib/request";
 
 /** Far above any real request (the schema's own limit is 64 KiB of compact JSON); stops us reading a huge file. */
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -30,7 +30,11 @@ export function validateFile(path: string): ValidateResult {
     return fileIssue(`is not valid JSON${jsonErrorLocation(text, error)}`);
   }
   try {
-    return { ok: true, request: parseRequest(input) };
+    const request = parseRequest(input);
+    // Like the AWS CLI, the region a request leaves unnamed is the environment's; without one it cannot be checked.
+    const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    if (region !== undefined) checkRegions(request, region);
+    return { ok: true, request };
   } catch (error) {
     if (error instanceof InvalidRequest) return { ok: false, issues: error.issues };
     throw error;

@@ -116,6 +116,20 @@ export interface RunOptions {
   onEvent?: (event: EventLog) => void;
 }
 
+/**
+ * Building a StateMachine validates the whole definition (asl-validator, ARNs and paths): about 0.3 s, more than
+ * most sandbox runs take. A machine runs any number of executions, so it is built once per definition text.
+ */
+let cachedMachine: { text: string; machine: StateMachine } | undefined;
+
+function stateMachineFor(definition: StateMachineDefinition): StateMachine {
+  const text = JSON.stringify(definition);
+  if (cachedMachine?.text !== text) {
+    cachedMachine = { text, machine: new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } }) };
+  }
+  return cachedMachine.machine;
+}
+
 export async function runWorkflow(input: unknown, functions: LocalFunctions, opts: RunOptions = {}): Promise<WorkflowRun> {
   const definition = renderDefinition();
   const name = opts.executionName ?? randomUUID();
@@ -135,7 +149,7 @@ export async function runWorkflow(input: unknown, functions: LocalFunctions, opt
       if (ms !== undefined) retryIntervalOverrides[stateName] = ms;
     }
   }
-  const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+  const machine = stateMachineFor(definition);
   const execution = machine.run(input as never, {
     overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
     context: {

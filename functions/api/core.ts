@@ -22,7 +22,7 @@ import { translateAwsError } from "../lib/aws-errors";
 import { AwsUnavailable, type FieldIssue, InvalidRequest } from "../lib/errors";
 import { logger as sharedLogger } from "../lib/handler";
 import type { DeploymentRecord, Registry } from "../lib/registry";
-import { type DeploymentRequest, MAX_REQUEST_BYTES, parseRequest } from "../lib/request";
+import { type DeploymentRequest, MAX_REQUEST_BYTES, checkRegions, parseRequest } from "../lib/request";
 
 /** The log methods the core uses; Powertools' Logger satisfies it, tests can pass a spy. */
 export interface ApiLogger {
@@ -344,6 +344,9 @@ async function startDeployment(event: APIGatewayProxyEvent, deps: ApiDeps, log: 
   let request: DeploymentRequest;
   try {
     request = parseRequest(raw);
+    // A request may leave the region to the deployment, which is the state machine's: check it as ResolveRequest
+    // will, or this would answer 202 to a request the execution then fails.
+    checkRegions(request, deps.stateMachineArn.split(":")[3]);
   } catch (e) {
     if (e instanceof InvalidRequest) return invalidRequest(e.issues);
     throw e;

@@ -541,11 +541,19 @@ const mutualAuthentication: Check = (v, all) =>
       if (typeof e.port !== "number" || (ports && ports.get(e.port) !== "HTTPS")) {
         return "each entry's port must be one of the HTTPS ports in listen-ports";
       }
-      if (e.mode !== undefined && e.mode !== "off" && e.mode !== "passthrough" && e.mode !== "verify") {
+      // model_build_listener.go validateMutualAuthenticationConfig: mode is required; trustStore and
+      // ignoreClientCertificateExpiry belong to verify only.
+      if (e.mode !== "off" && e.mode !== "passthrough" && e.mode !== "verify") {
         return "each entry's mode must be off, passthrough or verify";
       }
       if (e.mode === "verify" && (typeof e.trustStore !== "string" || e.trustStore.length === 0)) {
         return "an entry with mode verify needs a trustStore (ARN or name)";
+      }
+      if (e.mode !== "verify" && (e.trustStore !== undefined || e.ignoreClientCertificateExpiry !== undefined)) {
+        return `an entry with mode ${e.mode} takes no trustStore and no ignoreClientCertificateExpiry (verify only)`;
+      }
+      if (e.ignoreClientCertificateExpiry !== undefined && typeof e.ignoreClientCertificateExpiry !== "boolean") {
+        return "ignoreClientCertificateExpiry must be true or false";
       }
     }
     return undefined;

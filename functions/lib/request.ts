@@ -236,6 +236,31 @@ export function certificateRegion(arn: string): string | undefined {
   return ACM_CERTIFICATE_ARN.exec(arn)?.[1];
 }
 
+/**
+ * The checks that need the deployment's region, for a request that leaves the cluster's region to it; returns the
+ * cluster's region. The API, `validate` (given a region) and ResolveRequest all call this after parseRequest, so
+ * none of them accepts what another refuses. Throws InvalidRequest.
+ */
+export function checkRegions(request: DeploymentRequest, defaultRegion: string | undefined): string {
+  const region = request.cluster.region ?? defaultRegion;
+  if (region === undefined || !REGION.test(region)) {
+    // Only reachable when the request omits the region and the deployment has no usable default.
+    throw new InvalidRequest([
+      { path: "cluster.region", message: "is required: this deployment has no default region; name one such as us-east-2" },
+    ]);
+  }
+  const arnRegion = request.certificate.arn === undefined ? undefined : certificateRegion(request.certificate.arn);
+  if (arnRegion !== undefined && arnRegion !== region) {
+    throw new InvalidRequest([
+      {
+        path: "certificate.arn",
+        message: `is in ${arnRegion} but the cluster is in ${region}: an ALB can only use an ACM certificate from its own region`,
+      },
+    ]);
+  }
+  return region;
+}
+
 type Source = { secretsManager: { secretId: string } } | { s3: z.output<z.ZodObject<typeof s3Shape>> };
 
 export const requestSchema = z
@@ -305,15 +330,15 @@ const MAX_DEPTH = 8;
 /** Checks every string and key before the schema sees them: control characters and PEM material. */
 function scan(value: unknown, path: PropertyKey[], issues: FieldIssue[]): void {
   if (typeof value === "string") {
+    // PEM first: a pasted certificate or key has newlines, and "control characters" would not tell its owner why.
     const bad = controlCharacter(value);
-    if (bad) issues.push({ path: dotted(path), message: `must not contain control characters (found ${bad})` });
-    else if (value.includes("-----BEGIN")) {
+    if (value.includes("-----BEGIN")) {
       issues.push({
         path: dotted(path),
         message:
           "looks like PEM material: pass a reference (certificate.source), never a certificate or key itself, because requests are visible in the Step Functions console",
       });
-    }
+    } else if (bad) issues.push({ path: dotted(path), message: `must not contain control characters (found ${bad})` });
     return;
   }
   if (typeof value !== "object" || value === null) return;

@@ -5,11 +5,11 @@
 // carries references (ARNs, bucket keys) only; the schema refuses PEM material, and nothing here reads a secret.
 
 import { withMilvusL7Defaults } from "../lib/alb-annotations";
-import { InvalidRequest, RegistryError } from "../lib/errors";
+import { RegistryError } from "../lib/errors";
 import type { CertificatePrefix } from "../lib/event-patterns";
 import type { CertificateSource, Plan, PlannedCertificate } from "../lib/plan";
 import { maxPollsFor } from "../lib/polling";
-import { type DeploymentRequest, certificateRegion, parseRequest } from "../lib/request";
+import { type DeploymentRequest, checkRegions, parseRequest } from "../lib/request";
 import { type RenewalRegistry, classifyInput, planRenewal } from "./triggers";
 
 export interface ResolveOptions {
@@ -33,27 +33,10 @@ export async function resolveInput(input: unknown, opts: ResolveOptions): Promis
   return planRenewal(classified, opts.registry, { prefixes: opts.certificatePrefixes, watchSeconds: opts.watchSeconds });
 }
 
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
-
 export function resolveRequest(input: unknown, opts: ResolveOptions): Plan {
   const request = parseRequest(input);
-  const region = request.cluster.region ?? opts.defaultRegion;
-  if (!REGION.test(region)) {
-    // Only reachable when the request omits the region and the deployment has no usable default.
-    throw new InvalidRequest([
-      { path: "cluster.region", message: "is required: this deployment has no default region; name one such as us-east-2" },
-    ]);
-  }
-  // The schema checks this when the request names its region; with the default region it can only be checked here.
-  const arnRegion = request.certificate.arn === undefined ? undefined : certificateRegion(request.certificate.arn);
-  if (arnRegion !== undefined && arnRegion !== region) {
-    throw new InvalidRequest([
-      {
-        path: "certificate.arn",
-        message: `is in ${arnRegion} but the cluster is in ${region}: an ALB can only use an ACM certificate from its own region`,
-      },
-    ]);
-  }
+  // The schema checks the certificate's region when the request names its own; with the default region, here.
+  const region = checkRegions(request, opts.defaultRegion);
 
   return {
     certificate: planCertificate(request.certificate),
