@@ -1,7 +1,7 @@
 // How every milvus-l7 Lambda is bundled: the ONE definition of the esbuild options, used by the benchmark
-// (scripts/bench.ts) and meant for the CDK stack (NodejsFunction `bundling`, see CDK_ESBUILD_ARGS), so what is
-// measured is what is deployed. Also a naive baseline to measure against, and metafile helpers that say which
-// packages make a bundle big.
+// (scripts/bench.ts) and by the CDK stack (infra/bundling.ts translates them into NodejsFunction `bundling`), so
+// what is measured is what is deployed. Also a naive baseline to measure against, and metafile helpers that say
+// which packages make a bundle big.
 //
 //   npx tsx scripts/bundle.ts [--out DIR] [function …]   bundle (default DIR: $TMPDIR/milvus-l7-bundles),
 //                                                        print bytes and the biggest packages
@@ -38,8 +38,9 @@ export const ESM_REQUIRE_BANNER =
 
 /**
  * An empty CommonJS module. A `data:` URL, so an alias needs no stub file and works the same from the esbuild
- * API and its CLI (`--alias:pkg=data:…`, which is what NodejsFunction's `esbuildArgs` produce). Named imports
- * of it are `undefined`: fine for code that only runs on a path our Lambdas never take.
+ * API and its CLI (`--alias:pkg=data:…`, which is what NodejsFunction's `esbuildArgs` produce; the output is
+ * byte-identical). Named imports of it are `undefined`: fine for code that only runs on a path our Lambdas never
+ * take.
  */
 export const EMPTY_MODULE = "data:text/javascript,module.exports={}";
 
@@ -106,10 +107,8 @@ export const BASELINE_OPTIONS = {
 } satisfies BuildOptions;
 
 /**
- * For the CDK stack: NodejsFunction `bundling.esbuildArgs` that apply BUNDLE_ALIASES (CDK renders
- * `{"--alias": ["a=b"]}` as `--alias:a=b`). The other BUNDLE_OPTIONS map one to one onto `bundling`:
- * format ESM, target node22, mainFields, minify, keepNames, sourceMap + sourcesContent false, banner,
- * bundleAwsSDK true with externalModules [].
+ * NodejsFunction `bundling.esbuildArgs` that apply BUNDLE_ALIASES (CDK renders `{"--alias": ["a=b"]}` as
+ * `--alias:a=b`, one argument each, without a shell): what infra/bundling.ts must produce from BUNDLE_OPTIONS.
  */
 export const CDK_ESBUILD_ARGS: { "--alias": string[] } = {
   "--alias": Object.entries(BUNDLE_ALIASES).map(([name, replacement]) => `${name}=${replacement}`),

@@ -161,7 +161,7 @@ export function translateKubeError(e: unknown, what: string): Error {
   if (typeof httpStatus === "number") {
     const code = httpStatus;
     const detail = e instanceof ApiException ? statusMessage(e.body) : (e as Error).message;
-    const suffix = detail ? `: ${detail}` : "";
+    const suffix = detail ? `: ${detail.replace(/\.$/, "")}` : "";
     if (code === 429 || code >= 500) {
       return new KubernetesUnavailable(`Kubernetes API answered ${code} to ${what}${suffix}. ${TRANSIENT_ADVICE}`);
     }
@@ -172,6 +172,14 @@ export function translateKubeError(e: unknown, what: string): Error {
     }
     if (code === 404) {
       return new KubernetesNotFound(`Not found: ${what}${suffix}. Check cluster, milvus.namespace and milvus.service in the request.`);
+    }
+    // The optimistic-lock conflict (registry/generic/registry/store.go OptimisticLockErrorMsg): the object changed
+    // between our read and our write. The step re-reads it on the next attempt, so this one is worth a retry; a
+    // server-side-apply conflict with another field manager ("Apply failed with …") is not.
+    if (code === 409 && detail.includes("the object has been modified")) {
+      return new KubernetesUnavailable(
+        `Kubernetes API answered 409 to ${what}: the object changed between read and write${suffix}. The step re-reads it and retries; if this persists, another controller keeps rewriting the object.`,
+      );
     }
     if (code === 409) {
       return new KubernetesConflict(

@@ -1,6 +1,7 @@
 // The optional rollback: when the ALB path could not be proven before the cutover, delete the Ingress
-// milvus-l7 created — only ours (by label), never one another tool owns. The Service was not touched.
-import { NetworkingV1Api } from "@kubernetes/client-node";
+// milvus-l7 created — only ours (by label), never one another tool owns, and only while the Layer-4 endpoint
+// still serves: once a previous run has cut the Service over to ClusterIP, the ALB is the only way to Milvus.
+import { CoreV1Api, NetworkingV1Api } from "@kubernetes/client-node";
 import { MANAGED_BY_LABEL } from "../lib/ingress";
 import { type ClusterConnector, kubeCall } from "../lib/kube";
 import type { Target } from "../lib/plan";
@@ -17,7 +18,21 @@ export async function removeIngress(input: RemoveIngressInput, deps: RemoveIngre
   const { namespace } = input.target;
   const name = input.target.ingress.name;
   const ref = `Ingress ${namespace}/${name}`;
-  const networking = (await deps.connect(input.target.cluster)).makeApiClient(NetworkingV1Api);
+  const kc = await deps.connect(input.target.cluster);
+  const networking = kc.makeApiClient(NetworkingV1Api);
+  const serviceRef = `Service ${namespace}/${input.target.service.name}`;
+  const service = await kubeCall(`read ${serviceRef}`, () =>
+    kc
+      .makeApiClient(CoreV1Api)
+      .readNamespacedService({ name: input.target.service.name, namespace })
+      .catch((e: { code?: number }) => {
+        if (e?.code === 404) return undefined;
+        throw e;
+      }),
+  );
+  if (service?.spec?.type === "ClusterIP") {
+    return { removed: false, reason: `${ref} left in place: ${serviceRef} is already ClusterIP, so this Ingress's ALB is the only way to Milvus` };
+  }
   const ingress = await kubeCall(`read ${ref}`, () =>
     networking.readNamespacedIngress({ name, namespace }).catch((e: { code?: number }) => {
       if (e?.code === 404) return undefined;

@@ -22,12 +22,19 @@ export interface AwsFault {
   message?: string;
   /** How many HTTP attempts get the fault (default 1). The SDK's own retries are attempts too. */
   times?: number;
+  /**
+   * Instead of `times`: how many SDK calls fail on every attempt, i.e. with the SDK's retries used up, whatever
+   * the client's maxAttempts (3 by default, 4 for DynamoDB). Read from the `amz-sdk-request` header.
+   */
+  calls?: number;
 }
 
 export interface AwsFaultHit {
   service: string;
   operation: string;
   code: string;
+  /** The SDK's attempt number for this call (1 = first try). */
+  attempt: number;
 }
 
 /** Anything with an SDK v3 middleware stack: every AWS SDK client, DynamoDBDocumentClient included. */
@@ -110,9 +117,18 @@ export function createAwsFaults(): AwsFaults {
       const operation = String(context.commandName ?? "").replace(/Command$/, "");
       const fault = faults.find((f) => f.service === service && f.operation === operation);
       if (!fault) return next(args);
-      fault.times = (fault.times ?? 1) - 1;
-      if (fault.times <= 0) faults = faults.filter((f) => f !== fault);
-      hits.push({ service, operation, code: fault.code });
+      // The retry middleware (above this one) says which attempt this is: "attempt=2; max=3".
+      const header = (args.request as { headers?: Record<string, string> }).headers?.["amz-sdk-request"] ?? "";
+      const attempt = Number(/attempt=(\d+)/.exec(header)?.[1] ?? 1);
+      const max = Number(/max=(\d+)/.exec(header)?.[1] ?? 1);
+      if (fault.calls !== undefined) {
+        if (attempt >= max) fault.calls -= 1;
+        if (fault.calls <= 0) faults = faults.filter((f) => f !== fault);
+      } else {
+        fault.times = (fault.times ?? 1) - 1;
+        if (fault.times <= 0) faults = faults.filter((f) => f !== fault);
+      }
+      hits.push({ service, operation, code: fault.code, attempt });
       requests += 1;
       // Deterministic request ids: nothing random ends up in a Cause.
       return { response: errorResponse({ ...fault, service }, `sandbox-fault-${requests}`) };
@@ -120,7 +136,7 @@ export function createAwsFaults(): AwsFaults {
 
   return {
     inject(fault) {
-      faults.push({ ...fault, times: fault.times ?? 1 });
+      faults.push(fault.calls !== undefined ? { ...fault } : { ...fault, times: fault.times ?? 1 });
     },
     clear() {
       faults = [];

@@ -1,0 +1,242 @@
+// The benchmark's pure calculations (scripts/bench.ts, scripts/bundle.ts). No timings are asserted here: speed
+// is measured by `npm run bench`, never by a test.
+import { describe, expect, it } from "vitest";
+import { DEFAULT_WATCH_SECONDS, WAIT_CAP_SECONDS, maxPollsFor } from "../../functions/lib/polling";
+import type { Target } from "../../functions/lib/plan";
+import {
+  DEFAULT_MEMORY_MB,
+  PRICES,
+  estimateRunUsd,
+  expandTargets,
+  formatTable,
+  functionOfKey,
+  independentLambdasRatio,
+  lambdaInvocationUsd,
+  longestWaitSeconds,
+  maxDetectSeconds,
+  median,
+  memoryFromInfraSource,
+  pollsWithin,
+  ratio,
+  scaleInvocations,
+  scaleTransitions,
+  summariseInvocations,
+  transitionsUsd,
+} from "../../scripts/bench";
+import { BUNDLE_ALIASES, BUNDLE_OPTIONS, CDK_ESBUILD_ARGS, EMPTY_MODULE, STUBBED_PACKAGES, bytesByPackage, functionNames, packageOf } from "../../scripts/bundle";
+
+describe("statistics", () => {
+  it("takes the median of odd and even samples without reordering the input", () => {
+    const samples = [9, 1, 5];
+    expect(median(samples)).toBe(5);
+    expect(samples).toEqual([9, 1, 5]);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(() => median([])).toThrow();
+  });
+
+  it("gives ratios to two decimals, infinite over zero", () => {
+    expect(ratio(1414, 89.9)).toBe(15.73);
+    expect(ratio(1, 3)).toBe(0.33);
+    expect(ratio(5, 0)).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe("prices", () => {
+  it("prices Standard transitions at $0.025 per 1,000", () => {
+    expect(transitionsUsd(1000)).toBeCloseTo(0.025, 12);
+    expect(transitionsUsd(22)).toBeCloseTo(0.00055, 12);
+  });
+
+  it("prices a Lambda invocation as GB-seconds per started millisecond plus the request", () => {
+    // 1 GB for 1 s: one GB-second and one request.
+    expect(lambdaInvocationUsd(1024, 1000)).toBeCloseTo(PRICES.lambdaGbSecondUsd + 0.2 / 1e6, 15);
+    // 256 MB for 0.1 ms is billed as 1 ms.
+    expect(lambdaInvocationUsd(256, 0.1)).toBeCloseTo(0.25 * 0.001 * PRICES.lambdaGbSecondUsd + PRICES.lambdaRequestUsd, 15);
+  });
+
+  it("adds a cold start's INIT time only to the first invocations of each function", () => {
+    const estimate = estimateRunUsd({
+      transitions: 10,
+      invocations: [
+        { fn: "a", ms: 1000 },
+        { fn: "a", ms: 1000 },
+        { fn: "b", ms: 500 },
+      ],
+      memoryMb: (fn) => (fn === "b" ? 512 : 1024),
+      coldInitMs: () => 1000,
+      coldStarts: () => 1,
+    });
+    // a: 2 s + 1 s INIT at 1 GB = 3 GB-s; b: 0.5 s + 1 s INIT at 0.5 GB = 0.75 GB-s.
+    expect(estimate.gbSeconds).toBeCloseTo(3.75, 9);
+    expect(estimate.invocations).toBe(3);
+    expect(estimate.transitionsUsd).toBeCloseTo(0.00025, 12);
+    expect(estimate.lambdaUsd).toBeCloseTo(3.75 * PRICES.lambdaGbSecondUsd + 3 * PRICES.lambdaRequestUsd, 12);
+    expect(estimate.usd).toBeCloseTo(estimate.transitionsUsd + estimate.lambdaUsd, 15);
+  });
+});
+
+describe("poll schedule", () => {
+  it("waits at most WAIT_CAP_SECONDS between polls", () => {
+    expect(longestWaitSeconds(1)).toBe(0);
+    expect(longestWaitSeconds(3)).toBe(2);
+    expect(longestWaitSeconds(maxPollsFor(20 * 60))).toBe(WAIT_CAP_SECONDS);
+  });
+
+  it("notices an address within the longest wait plus a poll's start-up", () => {
+    expect(maxDetectSeconds(5, 0.25)).toBe(5.25);
+  });
+
+  it("counts polls started within a budget: watch, then 1, 2, 4, 5, 5 … seconds of Wait", () => {
+    // Starts at 0, 31, 63, 97, then every 35 s: the 35th at 97 + 31 × 35 = 1,182 s; the 36th (1,217 s) is outside.
+    expect(pollsWithin(20 * 60, 30)).toBe(35);
+    expect(pollsWithin(20 * 60, DEFAULT_WATCH_SECONDS)).toBe(maxPollsFor(20 * 60, DEFAULT_WATCH_SECONDS));
+    expect(pollsWithin(10, 30)).toBe(1);
+    // Fixed 5 s polling without a watch would need 240 polls for the same 20 minutes.
+    expect(pollsWithin(20 * 60, 0)).toBeGreaterThan(200);
+    expect(pollsWithin(20 * 60, 30, 2)).toBeLessThan(pollsWithin(20 * 60, 30));
+  });
+});
+
+describe("renewal helpers", () => {
+  const target: Target = {
+    cluster: { name: "milvus-eks", region: "us-east-2" },
+    namespace: "milvus",
+    service: { name: "milvus-demo", port: 19530 },
+    ingress: { name: "milvus-demo", host: "milvus-demo.milvus.io", scheme: "internet-facing", annotations: {} },
+  };
+
+  it("makes n distinct endpoints from one target, the first unchanged", () => {
+    const targets = expandTargets(target, 20);
+    expect(targets).toHaveLength(20);
+    expect(targets[0]).toBe(target);
+    expect(targets[1]).toMatchObject({
+      service: { name: "milvus-demo-02", port: 19530 },
+      ingress: { name: "milvus-demo-02", host: "milvus-demo-02.milvus.io", scheme: "internet-facing" },
+    });
+    expect(targets[19]?.ingress.host).toBe("milvus-demo-20.milvus.io");
+    expect(new Set(targets.map((t) => t.ingress.host)).size).toBe(20);
+    expect(new Set(targets.map((t) => t.service.name)).size).toBe(20);
+    expect(target.ingress.name).toBe("milvus-demo");
+  });
+
+  it("scales a single-target run: steps before the Map once, per-target steps n times", () => {
+    const single = [
+      { fn: "resolve-request", ms: 10 },
+      { fn: "import-certificate", ms: 100 },
+      { fn: "apply-ingress", ms: 20 },
+      { fn: "verify-connection", ms: 300 },
+    ];
+    const scaled = scaleInvocations(single, new Set(["resolve-request", "import-certificate"]), 3);
+    expect(scaled).toHaveLength(2 + 2 * 3);
+    expect(summariseInvocations(scaled)).toEqual({
+      "apply-ingress": { count: 3, medianMs: 20 },
+      "import-certificate": { count: 1, medianMs: 100 },
+      "resolve-request": { count: 1, medianMs: 10 },
+      "verify-connection": { count: 3, medianMs: 300 },
+    });
+  });
+
+  it("scales transitions: states outside the Map once, the iteration's states per target", () => {
+    // 6 states outside the Map (no iteration index), 10 inside.
+    const entered = [...Array.from({ length: 6 }, () => ({})), ...Array.from({ length: 10 }, () => ({ index: 0 }))];
+    expect(scaleTransitions(entered, 1)).toBe(16);
+    expect(scaleTransitions(entered, 20)).toBe(206);
+  });
+
+  it("models 20 targets at MaxConcurrency 10 as two waves of the per-target chain", () => {
+    expect(independentLambdasRatio(1000, 4000, 20, 10)).toBe(1.8);
+    expect(independentLambdasRatio(1000, 4000, 10, 10)).toBe(1);
+    // Unbounded (no MaxConcurrency): one wave.
+    expect(independentLambdasRatio(1000, 4000, 20, 0)).toBe(1);
+  });
+});
+
+describe("reading the project", () => {
+  it("maps an ASL substitution to its function folder", () => {
+    expect(functionOfKey("ResolveRequestFunctionArn")).toBe("resolve-request");
+    expect(functionOfKey("GetIngressStatusFunctionArn")).toBe("get-ingress-status");
+    expect(functionOfKey("UpsertDnsFunctionArn")).toBe("upsert-dns");
+  });
+
+  it("reads memorySize per function from the stack's settings table and construct props", () => {
+    const source = `
+const SETTINGS: Record<Step, StepSettings> = {
+  "resolve-request": {
+    description: "x",
+    timeout: Duration.seconds(20), // ASL: 30
+    memorySize: 256,
+    environment: { ADDRESS_WATCH_SECONDS: String(ADDRESS_WATCH_SECONDS) },
+  },
+  "verify-connection": {
+    description: "y",
+    timeout: Duration.seconds(100),
+    memorySize: 512, // gRPC
+  },
+};`;
+    expect(memoryFromInfraSource(source)).toEqual({ "resolve-request": 256, "verify-connection": 512 });
+    const construct = `this.function = milvusFunction(this, "api", {
+      name: "api",
+      timeout: Duration.seconds(25),
+      memorySize: 1024,
+      role: this.role,
+    });`;
+    expect(memoryFromInfraSource(construct)).toEqual({ api: 1024 });
+    expect(memoryFromInfraSource("")).toEqual({});
+    expect(DEFAULT_MEMORY_MB).toBe(256);
+  });
+
+  it("finds every function folder with a handler", () => {
+    const names = functionNames();
+    expect(names).toContain("verify-connection");
+    expect(names).toContain("resolve-request");
+    expect(names).not.toContain("lib");
+    expect([...names].sort()).toEqual(names);
+  });
+
+  it("formats a table with the first column left-aligned", () => {
+    expect(formatTable([["name", "MB"], ["api", "0.94"]])).toBe("name    MB\napi   0.94");
+  });
+});
+
+describe("bundle metafile helpers", () => {
+  it("names the package an input belongs to", () => {
+    expect(packageOf("node_modules/@kubernetes/client-node/dist/gen/apis/CoreV1Api.js")).toBe("@kubernetes/client-node");
+    expect(packageOf("node_modules/winston-transport/node_modules/readable-stream/lib/_stream_writable.js")).toBe("readable-stream");
+    expect(packageOf("node_modules/zod/v4/core/schemas.js")).toBe("zod");
+    expect(packageOf("functions/lib/kube.ts")).toBe("(milvus-l7)");
+    expect(packageOf(EMPTY_MODULE)).toBe("(stub)");
+  });
+
+  it("adds output bytes per package, biggest first", () => {
+    const metafile = {
+      inputs: {},
+      outputs: {
+        "out/index.mjs": {
+          bytes: 350,
+          imports: [],
+          exports: [],
+          inputs: {
+            "node_modules/zod/a.js": { bytesInOutput: 100 },
+            "node_modules/zod/b.js": { bytesInOutput: 50 },
+            "node_modules/@aws-sdk/client-acm/x.js": { bytesInOutput: 180 },
+            "functions/lib/x.ts": { bytesInOutput: 20 },
+          },
+        },
+      },
+    };
+    expect(bytesByPackage(metafile)).toEqual([
+      { package: "@aws-sdk/client-acm", bytes: 180 },
+      { package: "zod", bytes: 150 },
+      { package: "(milvus-l7)", bytes: 20 },
+    ]);
+  });
+
+  it("stubs each documented package with the empty module in the deployment options", () => {
+    expect(Object.keys(BUNDLE_ALIASES).sort()).toEqual(Object.keys(STUBBED_PACKAGES).sort());
+    expect(Object.values(BUNDLE_ALIASES).every((v) => v === EMPTY_MODULE)).toBe(true);
+    expect(BUNDLE_OPTIONS.alias["@shanghaikid/parquetjs"]).toBe(EMPTY_MODULE);
+    expect(BUNDLE_OPTIONS.alias).toEqual(BUNDLE_ALIASES);
+    expect(CDK_ESBUILD_ARGS["--alias"]).toContain(`@shanghaikid/parquetjs=${EMPTY_MODULE}`);
+    expect(CDK_ESBUILD_ARGS["--alias"]).toHaveLength(Object.keys(STUBBED_PACKAGES).length);
+  });
+});
