@@ -1,12 +1,12 @@
 // A renewal started by the sample EventBridge events, end to end in the sandbox: registry lookup → re-import
 // into the same ARN → every target verified to serve the new certificate → registry updated.
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fingerprintOf } from "../../functions/lib/certificates";
+import { loadEvent } from "../events";
 import { HOST, type Sandbox, startSandbox } from "../sandbox";
 
 const SECOND_HOST = "milvus-b.milvus.io";
-const sample = (name: string) => JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), "utf8"));
+const sample = (name: string) => loadEvent(name.replace(/\.json$/, "")) as Record<string, unknown> & { resources?: string[] };
 type Output = { status: string; reason?: string; certificate: { arn: string; fingerprint256: string; imported: boolean }; targets: { host: string; servedFingerprint256: string }[] };
 
 describe("renewal from the ACM 'Approaching Expiration' event", () => {

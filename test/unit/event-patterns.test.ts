@@ -1,9 +1,3 @@
-// Each rule's event pattern against the samples in events/. moto's TestEventPattern is a stub and no npm package
-// implements EventBridge matching faithfully (AWS's own matcher, aws/event-ruler, is Java), so `matches` below
-// implements the part of EventBridge's rules that milvus-l7's patterns use, each rule cited from the EventBridge
-// User Guide, and REFUSES anything else (anything-but, numeric, exists, cidr, wildcard, $or, …) instead of
-// guessing, so a future pattern using them fails here until the matcher learns them.
-import { readFileSync } from "node:fs";
 import { App, Stack } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import { describe, expect, it } from "vitest";
@@ -15,11 +9,9 @@ import {
   s3CertificateObjectPatterns,
   toCdkEventPattern,
 } from "../../functions/lib/event-patterns";
+import { type Json, loadEvent } from "../events";
 
-type Json = Record<string, unknown>;
-
-const sample = (name: string): Json =>
-  JSON.parse(readFileSync(new URL(`../../events/${name}.json`, import.meta.url), "utf8")) as Json;
+const sample = loadEvent;
 
 const ACM = sample("acm-approaching-expiration");
 const ACM_UNKNOWN = sample("acm-approaching-expiration-unknown");

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { InvalidRequest } from "../../functions/lib/errors";
 import type { CertificateSource, Target } from "../../functions/lib/plan";
@@ -13,11 +12,9 @@ import {
   keyCandidates,
   planRenewal,
 } from "../../functions/resolve-request/triggers";
+import { type Json, loadEvent } from "../events";
 
-type Json = Record<string, unknown>;
-
-const sample = (name: string): Json =>
-  JSON.parse(readFileSync(new URL(`../../events/${name}.json`, import.meta.url), "utf8")) as Json;
+const sample = loadEvent;
 
 const ACM = sample("acm-approaching-expiration");
 const ACM_UNKNOWN = sample("acm-approaching-expiration-unknown");
