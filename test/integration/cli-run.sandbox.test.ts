@@ -17,6 +17,7 @@ import { eksToken } from "../../functions/lib/kube";
 import type { DeploymentRecord } from "../../functions/lib/registry";
 import { CLUSTER, HOST, REGION, type Sandbox, startSandbox } from "../sandbox";
 import { kubeconfigYaml } from "../sandbox/kube-apiserver";
+import { captured } from "../cli-io";
 
 const TARGET_ID = `${REGION}/${CLUSTER}/milvus/milvus-demo`;
 
@@ -26,20 +27,6 @@ let requestFile: string;
 let kubeconfigFile: string;
 let inject: RunInjections;
 
-function captured(): CliIo & { out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 beforeAll(async () => {
   // The address comes after a couple of polls, so the progress has something to show.

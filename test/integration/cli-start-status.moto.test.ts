@@ -8,12 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CliIo } from "../../cli/run";
 import { type SfnInjections, startCommand } from "../../cli/start";
 import { type StatusSummary, statusCommand } from "../../cli/status";
 import { executionNameFor } from "../../functions/api/core";
 import { type Moto, startMoto } from "../sandbox/moto";
 import { renderDefinition } from "../sandbox/workflow";
+import { captured } from "../cli-io";
 
 const CONSOLE_START = JSON.parse(readFileSync(new URL("../../events/console-start.json", import.meta.url), "utf8"));
 const HASH_ID = executionNameFor(CONSOLE_START);
@@ -26,20 +26,6 @@ let requestFile: string;
 let inject: SfnInjections;
 const regions: string[] = [];
 
-function captured(): CliIo & { out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 const executions = async () => (await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? [];
 
