@@ -2,7 +2,7 @@
 import type { TargetSummary } from "../functions/record-deployment/core";
 import type { Sandbox } from "../test/sandbox";
 import type { WorkflowRun } from "../test/sandbox/workflow";
-import { ProgressPrinter } from "./progress";
+import { ProgressPrinter, summaryLines } from "./progress";
 
 /** Per-event lines now come from the shared progress printer (also used by `run` and `status --watch`). */
 export { describeEvent } from "./progress";
@@ -38,18 +38,7 @@ export function summarise(run: WorkflowRun, sandbox: Sandbox, wallMs: number): D
 }
 
 function printSummary(s: DemoSummary, print: (line: string) => void) {
-  print("");
-  print(`status:        ${s.status}`);
-  if (s.certificateArn) print(`certificate:   ${s.certificateArn}${s.certificateImported ? " (imported)" : " (unchanged)"}`);
-  for (const t of s.targets) {
-    print(`target:        ${t.host}  (${t.namespace}/${t.service})`);
-    print(`  ALB:         ${t.albHostname}`);
-    print(`  served cert: SHA-256 ${t.servedFingerprint256}, valid until ${t.servedNotAfter}`);
-    print(`  Milvus:      ${t.milvusVersion}`);
-    print(`  Service:     ${t.previousServiceType} → ${t.serviceType}`);
-    for (const w of t.warnings) print(`  warning:     ${w}`);
-  }
-  if (s.error) print(`error:         ${s.error}: ${s.cause}`);
+  for (const line of summaryLines(s)) print(line);
   print(`transitions:   ${s.transitions}`);
   print(`wall time:     ${(s.wallMs / 1000).toFixed(1)} s`);
 }

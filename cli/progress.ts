@@ -5,6 +5,7 @@
 // Everything here is a pure function of those events, except ProgressPrinter at the end (the one place that
 // writes, and owns the heartbeat timer).
 import type { HistoryEvent } from "@aws-sdk/client-sfn";
+import type { TargetSummary } from "../functions/record-deployment/core";
 import type { EventLog } from "./workflow-runner";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -537,4 +538,29 @@ export class ProgressPrinter {
     if (this.statusShown) this.opts.write("\r\x1b[2K");
     this.statusShown = false;
   }
+}
+
+/** The lines of a finished run's summary (demo and run): status, certificate, then each target's result. */
+export function summaryLines(s: {
+  status: string;
+  certificateArn?: string;
+  certificateImported?: boolean;
+  targets: readonly TargetSummary[];
+  error?: string;
+  cause?: string;
+}): string[] {
+  const lines = ["", `status:        ${s.status}`];
+  if (s.certificateArn) lines.push(`certificate:   ${s.certificateArn}${s.certificateImported ? " (imported)" : " (unchanged)"}`);
+  for (const t of s.targets) {
+    lines.push(
+      `target:        ${t.host}  (${t.namespace}/${t.service}, Ingress ${t.ingress})`,
+      `  ALB:         ${t.albHostname}`,
+      `  served cert: SHA-256 ${t.servedFingerprint256}, valid until ${t.servedNotAfter}`,
+      `  Milvus:      ${t.milvusVersion}`,
+      `  Service:     ${t.previousServiceType} → ${t.serviceType}`,
+      ...t.warnings.map((w) => `  warning:     ${w}`),
+    );
+  }
+  if (s.error) lines.push(`error:         ${s.error}: ${s.cause}`);
+  return lines;
 }

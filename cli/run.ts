@@ -21,7 +21,7 @@ import type { ClusterConnector } from "../functions/lib/kube";
 import type { TargetSummary } from "../functions/record-deployment/core";
 import { type DeploymentRequest, formatIssues } from "../functions/lib/request";
 import { DEFAULT_REGISTRY_PATH, type FileRegistry, fileRegistry } from "./file-registry";
-import { ProgressPrinter, formatElapsed, pollTotals } from "./progress";
+import { ProgressPrinter, formatElapsed, pollTotals, summaryLines } from "./progress";
 import { validateFile } from "./validate";
 import {
   type FunctionKey,
@@ -356,18 +356,7 @@ export function finalRunLine(s: RunSummary): string {
 }
 
 function printSummary(s: RunSummary, print: (line: string) => void) {
-  print("");
-  print(`status:        ${s.status}`);
-  if (s.certificateArn) print(`certificate:   ${s.certificateArn}${s.certificateImported ? " (imported)" : " (unchanged)"}`);
-  for (const t of s.targets) {
-    print(`target:        ${t.host}  (${t.namespace}/${t.service}, Ingress ${t.ingress})`);
-    print(`  ALB:         ${t.albHostname}`);
-    print(`  served cert: SHA-256 ${t.servedFingerprint256}, valid until ${t.servedNotAfter}`);
-    print(`  Milvus:      ${t.milvusVersion}`);
-    print(`  Service:     ${t.previousServiceType} → ${t.serviceType}`);
-    for (const w of t.warnings) print(`  warning:     ${w}`);
-  }
-  if (s.error) print(`error:         ${s.error}: ${s.cause}`);
+  for (const line of summaryLines(s)) print(line);
   print(`transitions:   ${s.transitions}, address polls ${s.polls}, retries ${s.retries}`);
   print(`registry:      ${s.registry}`);
   print(`step logs:     ${s.logFile}`);

@@ -18,6 +18,7 @@ import {
   pollTotals,
   progressLine,
   progressOf,
+  summaryLines,
 } from "../../cli/progress";
 import type { EventLog } from "../../cli/workflow-runner";
 
@@ -321,5 +322,42 @@ describe("ProgressPrinter", () => {
     printer.tick();
     printer.stop();
     expect(writes.at(-1)).toBe("\r\x1b[2K");
+  });
+});
+
+describe("summaryLines", () => {
+  it("lists each target's ALB, served certificate, Milvus version, Service change and warnings", () => {
+    const lines = summaryLines({
+      status: "SUCCEEDED",
+      certificateArn: "arn:aws:acm:us-east-2:123456789012:certificate/x",
+      certificateImported: false,
+      targets: [
+        {
+          targetId: "us-east-2/milvus-eks/milvus/milvus-demo",
+          host: "milvus-demo.milvus.io",
+          namespace: "milvus",
+          service: "milvus-demo",
+          ingress: "milvus-demo",
+          albHostname: "k8s-milvus-milvusde-0123456789-1.us-east-2.elb.amazonaws.com",
+          servedFingerprint256: "AA:BB",
+          servedNotAfter: "2027-01-01T00:00:00.000Z",
+          milvusVersion: "v2.5.4",
+          serviceType: "ClusterIP",
+          previousServiceType: "LoadBalancer",
+          warnings: ["managed by Helm"],
+        },
+      ],
+    });
+    expect(lines).toEqual([
+      "",
+      "status:        SUCCEEDED",
+      "certificate:   arn:aws:acm:us-east-2:123456789012:certificate/x (unchanged)",
+      "target:        milvus-demo.milvus.io  (milvus/milvus-demo, Ingress milvus-demo)",
+      "  ALB:         k8s-milvus-milvusde-0123456789-1.us-east-2.elb.amazonaws.com",
+      "  served cert: SHA-256 AA:BB, valid until 2027-01-01T00:00:00.000Z",
+      "  Milvus:      v2.5.4",
+      "  Service:     LoadBalancer → ClusterIP",
+      "  warning:     managed by Helm",
+    ]);
   });
 });
