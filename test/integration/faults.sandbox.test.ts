@@ -230,8 +230,8 @@ function renderDoc(): string {
     "- A single `GET Ingress` by get-ingress-status is not given transient faults: the ALB controller reads the",
     "  same Ingress at the same moment and could take the fault instead. That call's 404 is covered, and its",
     "  transient faults take the same path (`kubeCall`) as the rows above.",
-    "- The rollback (`onFailure: remove-ingress`) reports its own failure in the history only (`rollbackError`); the",
-    "  execution's Error and Cause stay those of the step that failed first.",
+    "- When the rollback (`onFailure: remove-ingress`) fails too, the execution's Error stays that of the step that",
+    "  failed first, and its Cause gains the rollback's error and cause: the Ingress is still in place.",
     "",
   );
   return lines.join("\n");
@@ -648,7 +648,7 @@ describe("Kubernetes API faults", () => {
     expect(serviceType(sb)).toBe("LoadBalancer");
   });
 
-  it("403 on the rollback's DELETE: the run fails with the original error, the Ingress stays", async () => {
+  it("403 on the rollback's DELETE: the run fails with the original error, the Cause says the Ingress stays and why", async () => {
     await reset(sb, "fresh");
     const run = await runWith(sb, request({ onFailure: "remove-ingress" }), {
       GetIngressStatusFunctionArn: { before: onCall(1, () => sb.kube.injectFault({ match: { method: "GET", pathIncludes: PATH.events }, respond: { status: 403 }, times: 10 })) },
@@ -659,6 +659,7 @@ describe("Kubernetes API faults", () => {
     expect(run.error).toBe("KubernetesForbidden");
     expect(retriesOf(run, "RemoveIngress")).toBe(0);
     expect(failuresOf(run, "RemoveIngress").map((f) => f.error)).toEqual(["KubernetesForbidden"]);
+    expect(run.cause).toContain("The rollback (onFailure: remove-ingress) failed too, so the Ingress is still in place: KubernetesForbidden: Kubernetes API refused delete Ingress milvus/milvus-demo (403)");
     expect(ingressExists(sb)).toBe(true);
   });
 

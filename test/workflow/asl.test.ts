@@ -1,6 +1,6 @@
 // The ASL's control flow with fake steps: order, retries, terminal failures, the bounded address wait.
 import { describe, expect, it } from "vitest";
-import { EndpointNotReady, KubernetesConflict, KubernetesUnavailable } from "../../functions/lib/errors";
+import { EndpointNotReady, KubernetesConflict, KubernetesForbidden, KubernetesUnavailable } from "../../functions/lib/errors";
 import type { Plan, Target } from "../../functions/lib/plan";
 import { type LocalFunctions, runWorkflow } from "../sandbox/workflow";
 
@@ -159,6 +159,32 @@ describe("workflow (ASL) with fake steps", () => {
     expect(run.cause).toContain("still serves another certificate");
     expect(calls.filter((c) => c === "verify").length).toBeGreaterThan(1);
     expect(calls).not.toContain("patch");
+  });
+
+  it("with onFailure remove-ingress rolls the Ingress back and fails with the step's own error", async () => {
+    const { functions, calls } = fakes({ plan: plan({ onFailure: "remove-ingress" }), readyOnPoll: 99 });
+    const run = await runWorkflow({}, functions);
+    expect(run.status).toBe("FAILED");
+    expect(run.error).toBe("AddressTimeout");
+    expect(run.cause).not.toContain("rollback");
+    expect(calls.slice(-2)).toEqual(["remove-ingress", "release"]);
+  });
+
+  it("a failed rollback keeps the run's error and says in the Cause that the Ingress is still there, and why", async () => {
+    const { functions, calls } = fakes({ plan: plan({ onFailure: "remove-ingress" }), readyOnPoll: 99 });
+    functions.RemoveIngressFunctionArn = async () => {
+      calls.push("remove-ingress");
+      throw new KubernetesForbidden("Kubernetes API refused delete Ingress milvus/milvus-demo (403)");
+    };
+    const run = await runWorkflow({}, functions);
+    expect(run.status).toBe("FAILED");
+    expect(run.error).toBe("AddressTimeout");
+    expect(run.cause).toMatch(/^no address after 4 polls\. .*CertificateNotFound/);
+    expect(run.cause).toContain(
+      "The rollback (onFailure: remove-ingress) failed too, so the Ingress is still in place: KubernetesForbidden: Kubernetes API refused delete Ingress milvus/milvus-demo (403)",
+    );
+    expect(calls.filter((c) => c === "remove-ingress")).toHaveLength(1);
+    expect(calls.at(-1)).toBe("release");
   });
 
   it("ends cleanly when a renewal event concerns no deployment", async () => {
