@@ -16,8 +16,10 @@ import { ACMClient } from "@aws-sdk/client-acm";
 import { Route53Client } from "@aws-sdk/client-route-53";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { Agent, RequestOptions } from "node:https";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { ClusterConnector } from "../functions/lib/kube";
+import { KubeClient, keepAliveAgent } from "../functions/lib/kube-client";
 import type { TargetSummary } from "../functions/record-deployment/core";
 import { type DeploymentRequest, formatIssues } from "../functions/lib/request";
 import { DEFAULT_REGISTRY_PATH, type FileRegistry, fileRegistry } from "./file-registry";
@@ -151,9 +153,28 @@ export function loadKubeconfig(path: string, context: string | undefined, cluste
   return kc;
 }
 
-/** A connector over a loaded kubeconfig: every step talks to the cluster it names, with its credentials. */
+/**
+ * A connector over a loaded kubeconfig: every step talks to the cluster it names, with its credentials, through the
+ * Lambdas' client. client-node's public applyToHTTPSOptions resolves the user as kubectl would (token, token file,
+ * client certificate, exec plugin such as `aws eks get-token`, auth provider) into TLS options and headers; it runs
+ * per step, so an exec plugin's token is renewed as it expires, while the TLS material makes one keep-alive agent
+ * for the run. A cluster behind a kubeconfig `proxy-url` keeps the proxy agent client-node builds for it. TLS is
+ * always verified, even where a kubeconfig asks to skip it.
+ */
 export function kubeconfigConnector(kc: KubeConfig): ClusterConnector {
-  return async () => kc;
+  let agent: Agent | undefined;
+  return async () => {
+    const options: RequestOptions = {};
+    await kc.applyToHTTPSOptions(options);
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error("the kubeconfig has no current cluster");
+    const { ca, cert, key, pfx, passphrase, servername } = options;
+    agent ??= cluster.proxyUrl ? (options.agent as Agent) : keepAliveAgent({ ca, cert, key, pfx, passphrase, servername });
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(options.headers ?? {})) if (value !== undefined) headers[name] = String(value);
+    if (options.auth) headers.Authorization = `Basic ${Buffer.from(options.auth).toString("base64")}`;
+    return new KubeClient({ server: cluster.server.replace(/\/+$/, ""), agent, headers });
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

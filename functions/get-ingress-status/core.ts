@@ -1,8 +1,9 @@
 // One poll of the address wait. Holds a bounded watch on the Ingress so an address is noticed the moment the
 // controller publishes it, and reports the controller's Warning events so an operator sees why it is not.
-import { CoreV1Api, type CoreV1Event, type KubeConfig, NetworkingV1Api, type V1Ingress, Watch } from "@kubernetes/client-node";
 import type { IngressState } from "../apply-ingress/core";
-import { type ClusterConnector, kubeCall, translateKubeError } from "../lib/kube";
+import { KubernetesNotFound } from "../lib/errors";
+import type { ClusterConnector } from "../lib/kube";
+import { type Ingress, type KubeClient, type KubeEvent, eventsPath, ingressPath, ingressesPath } from "../lib/kube-client";
 import type { Target } from "../lib/plan";
 import { nextWaitSeconds } from "../lib/polling";
 
@@ -37,68 +38,59 @@ export interface GetIngressStatusDeps {
 
 const MAX_WARNINGS = 5;
 
-function hostnameOf(ingress: V1Ingress | undefined): string | undefined {
+function hostnameOf(ingress: Ingress | undefined): string | undefined {
   const entry = ingress?.status?.loadBalancer?.ingress?.[0];
   return entry?.hostname ?? entry?.ip ?? undefined;
 }
 
-function eventTime(e: CoreV1Event): number {
+function eventTime(e: KubeEvent): number {
   const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
   return t ? new Date(t).getTime() : 0;
 }
 
+/**
+ * apply-ingress created the Ingress, so its absence (or its deletion under way: the ALB controller's finalizer
+ * holds it while the load balancer goes) means someone removed it during the wait. The generic 404 advice (check
+ * the request's fields) would send the operator the wrong way.
+ */
+function deletedWhileWaiting(ref: string): KubernetesNotFound {
+  return new KubernetesNotFound(
+    `${ref} was deleted while the workflow waited for its ALB address, by another tool or a person (kubectl delete, a Helm or GitOps sync that prunes objects it does not own). Re-run the same input to create it again; if it disappears again, find out who deletes it (the API server's audit log names the user) and stop that first.`,
+  );
+}
+
 /** Resolves with the Ingress once it has an address, or undefined when the watch ends without one. */
-async function watchForAddress(kc: KubeConfig, state: IngressState, resourceVersion: string | undefined, seconds: number) {
-  return new Promise<V1Ingress | undefined>((resolve, reject) => {
-    let controller: AbortController | undefined;
-    let settled = false;
-    const finish = (value: V1Ingress | undefined, error?: unknown) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      controller?.abort();
-      error ? reject(error) : resolve(value);
-    };
-    const timer = setTimeout(() => finish(undefined), seconds * 1000);
-    new Watch(kc)
-      .watch(
-        `/apis/networking.k8s.io/v1/namespaces/${state.namespace}/ingresses`,
-        { fieldSelector: `metadata.name=${state.name}`, resourceVersion, timeoutSeconds: seconds, allowWatchBookmarks: false },
-        (phase, obj: V1Ingress) => {
-          if ((phase === "ADDED" || phase === "MODIFIED") && hostnameOf(obj)) finish(obj);
-        },
-        (err) => (err && err.name !== "AbortError" ? finish(undefined, err) : finish(undefined)),
-      )
-      .then((c) => {
-        controller = c;
-        if (settled) c.abort();
-      }, (err) => finish(undefined, err));
-  });
+async function watchForAddress(kube: KubeClient, state: IngressState, ref: string, resourceVersion: string | undefined, seconds: number) {
+  let found: Ingress | undefined;
+  await kube.watch<Ingress>(
+    `watch ${ref}`,
+    ingressesPath(state.namespace),
+    { fieldSelector: `metadata.name=${state.name}`, resourceVersion, allowWatchBookmarks: false },
+    seconds,
+    ({ type, object }) => {
+      if (type === "DELETED" || object.metadata?.deletionTimestamp) throw deletedWhileWaiting(ref);
+      if ((type === "ADDED" || type === "MODIFIED") && hostnameOf(object)) found = object;
+      return found !== undefined;
+    },
+  );
+  return found;
 }
 
 export async function getIngressStatus(input: GetIngressStatusInput, deps: GetIngressStatusDeps): Promise<IngressStatus> {
   const { target, ingress: state } = input;
   const ref = `Ingress ${state.namespace}/${state.name}`;
-  const kc = await deps.connect(target.cluster);
-  const networking = kc.makeApiClient(NetworkingV1Api);
-  const core = kc.makeApiClient(CoreV1Api);
+  const kube = await deps.connect(target.cluster);
 
-  let ingress = await kubeCall(`read ${ref}`, () => networking.readNamespacedIngress({ name: state.name, namespace: state.namespace }));
+  let ingress = await kube.getIfExists<Ingress>(`read ${ref}`, ingressPath(state.namespace, state.name));
+  if (!ingress || ingress.metadata?.deletionTimestamp) throw deletedWhileWaiting(ref);
   if (!hostnameOf(ingress) && deps.watchSeconds > 0) {
-    try {
-      ingress = (await watchForAddress(kc, state, ingress.metadata?.resourceVersion, deps.watchSeconds)) ?? ingress;
-    } catch (e) {
-      throw translateKubeError(e, `watch ${ref}`);
-    }
+    ingress = (await watchForAddress(kube, state, ref, ingress.metadata?.resourceVersion, deps.watchSeconds)) ?? ingress;
   }
   const hostname = hostnameOf(ingress);
 
-  const events = await kubeCall(`list events of ${ref}`, () =>
-    core.listNamespacedEvent({
-      namespace: state.namespace,
-      fieldSelector: `involvedObject.kind=Ingress,involvedObject.name=${state.name}`,
-    }),
-  );
+  const events = await kube.list<KubeEvent>(`list events of ${ref}`, eventsPath(state.namespace), {
+    fieldSelector: `involvedObject.kind=Ingress,involvedObject.name=${state.name}`,
+  });
   const uid = ingress.metadata?.uid;
   const ofThisIngress = events.items
     .filter((e) => !uid || !e.involvedObject.uid || e.involvedObject.uid === uid)

@@ -1,7 +1,7 @@
 // The Ingress milvus-l7 owns: the Milvus doc's manifest ("Set up a Layer-7 Load Balancer for Milvus on AWS")
 // plus the plan's annotations (the request's, validated, over our defaults).
-import type { V1Ingress } from "@kubernetes/client-node";
 import { ALB_ANNOTATION_PREFIX } from "./alb-annotations";
+import type { Ingress } from "./kube-client";
 import type { Target } from "./plan";
 
 export const FIELD_MANAGER = "milvus-l7";
@@ -10,7 +10,7 @@ export const MANAGED_BY_LABEL = { "app.kubernetes.io/managed-by": "milvus-l7" } 
 
 const A = ALB_ANNOTATION_PREFIX;
 
-export function ingressManifest(target: Target, certificateArn: string): V1Ingress {
+export function ingressManifest(target: Target, certificateArn: string): Ingress {
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "Ingress",

@@ -1,20 +1,15 @@
 // Kubernetes access from a Lambda: EKS DescribeCluster (endpoint + CA) and an EKS bearer token made from a
-// presigned STS GetCallerIdentity URL, both cached per cluster in the warm container. Also the translation of
-// Kubernetes API failures into our named errors (DESIGN §4).
+// presigned STS GetCallerIdentity URL, both cached per cluster in the warm container, over one keep-alive
+// connection per cluster (the client is ./kube-client).
+import type { Agent } from "node:https";
 import { DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { Sha256 } from "@aws-crypto/sha256-js";
-import { ApiException, KubeConfig } from "@kubernetes/client-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { translateAwsError } from "./aws-errors";
-import {
-  KubernetesConflict,
-  KubernetesForbidden,
-  KubernetesNotFound,
-  KubernetesRejected,
-  KubernetesUnavailable,
-} from "./errors";
+import { KubernetesNotFound } from "./errors";
+import { KubeClient, keepAliveAgent } from "./kube-client";
 
 export interface ClusterRef {
   name: string;
@@ -28,8 +23,8 @@ export interface ClusterEndpoint {
   caData: string;
 }
 
-/** Returns a KubeConfig for a cluster; the handlers build their API clients from it. */
-export type ClusterConnector = (cluster: ClusterRef) => Promise<KubeConfig>;
+/** Returns a client for a cluster: the EKS path in Lambda, or the operator's kubeconfig in the CLI (cli/run.ts). */
+export type ClusterConnector = (cluster: ClusterRef) => Promise<KubeClient>;
 
 // aws-iam-authenticator (pkg/token/token.go): the presigned URL is valid for 15 minutes from X-Amz-Date and
 // the server checks the `x-k8s-aws-id` header is signed. Refresh well before, so a slow step never sends a
@@ -60,16 +55,12 @@ export async function eksToken(
   return `k8s-aws-v1.${Buffer.from(url).toString("base64url")}`;
 }
 
-export function kubeConfigFor(cluster: ClusterRef, endpoint: ClusterEndpoint, token: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: cluster.name, server: endpoint.endpoint.replace(/\/+$/, ""), caData: endpoint.caData }],
-    users: [{ name: "milvus-l7", token }],
-    contexts: [{ name: cluster.name, cluster: cluster.name, user: "milvus-l7" }],
-    currentContext: cluster.name,
-  });
-  return kc;
+/** A client for an EKS cluster with this token; pass the cluster's agent to reuse its connection. */
+export function eksClient(endpoint: ClusterEndpoint, token: string, agent: Agent = eksAgent(endpoint)): KubeClient {
+  return new KubeClient({ server: endpoint.endpoint.replace(/\/+$/, ""), agent, headers: { Authorization: `Bearer ${token}` } });
 }
+
+const eksAgent = (endpoint: ClusterEndpoint) => keepAliveAgent({ ca: Buffer.from(endpoint.caData, "base64") });
 
 export interface EksConnectorDeps {
   describeCluster: (cluster: ClusterRef) => Promise<ClusterEndpoint>;
@@ -77,20 +68,31 @@ export interface EksConnectorDeps {
   now?: () => number;
 }
 
-/** A connector that caches each cluster's endpoint and token until shortly before the token expires. */
+/**
+ * A connector that caches each cluster's endpoint and token until shortly before the token expires, and keeps one
+ * agent per endpoint and CA for the life of the container: a refreshed token is a new header on the same
+ * connection.
+ */
 export function eksConnector(deps: EksConnectorDeps): ClusterConnector {
   const now = deps.now ?? Date.now;
-  const cache = new Map<string, { config: KubeConfig; refreshAt: number }>();
+  const cache = new Map<string, { client: KubeClient; refreshAt: number }>();
+  const agents = new Map<string, Agent>();
   return async (cluster) => {
     const key = `${cluster.region}/${cluster.name}`;
     const hit = cache.get(key);
-    if (hit && now() < hit.refreshAt) return hit.config;
+    if (hit && now() < hit.refreshAt) return hit.client;
     const issuedAt = now();
     const [endpoint, credentials] = await Promise.all([deps.describeCluster(cluster), deps.credentials(cluster.region)]);
     const token = await eksToken(cluster.name, cluster.region, credentials, new Date(issuedAt));
-    const config = kubeConfigFor(cluster, endpoint, token);
-    cache.set(key, { config, refreshAt: issuedAt + TOKEN_LIFETIME_MS - TOKEN_REFRESH_MARGIN_MS });
-    return config;
+    const agentKey = `${endpoint.endpoint}\n${endpoint.caData}`;
+    let agent = agents.get(agentKey);
+    if (!agent) {
+      agent = eksAgent(endpoint);
+      agents.set(agentKey, agent);
+    }
+    const client = eksClient(endpoint, token, agent);
+    cache.set(key, { client, refreshAt: issuedAt + TOKEN_LIFETIME_MS - TOKEN_REFRESH_MARGIN_MS });
+    return client;
   };
 }
 
@@ -128,88 +130,4 @@ export function defaultClusterConnector(): ClusterConnector {
     },
     credentials: async (region) => eks(region).config.credentials(),
   });
-}
-
-// Shown as the Cause once the ASL's retries are used up, so it says what to check rather than "retrying".
-const TRANSIENT_ADVICE =
-  "This is usually transient and the workflow retries it; if it persists, check the cluster API server's health and the Lambdas' network path to it (VPC, security group, endpoint access).";
-
-const NETWORK_ERROR_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "ENOTFOUND", "UND_ERR_SOCKET"]);
-
-/** A Kubernetes `Status` message from an ApiException body, whatever form the client left it in. */
-function statusMessage(body: unknown): string {
-  let parsed = body;
-  if (typeof body === "string") {
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return body.slice(0, 500);
-    }
-  }
-  const message = (parsed as { message?: unknown } | undefined)?.message;
-  return typeof message === "string" ? message : "";
-}
-
-/**
- * Kubernetes failures → our errors. `what` names the operation and object, e.g. `patch Service milvus/milvus-demo`.
- * 429/5xx/network → retryable; 401/403/404/409/400/422 → terminal with the fix in the message.
- */
-export function translateKubeError(e: unknown, what: string): Error {
-  if (e instanceof KubernetesUnavailable || e instanceof KubernetesNotFound || e instanceof KubernetesForbidden) return e;
-  // ApiException from the typed clients; the Watch reports HTTP failures as an Error with `statusCode`.
-  const httpStatus = e instanceof ApiException ? e.code : (e as { statusCode?: unknown } | undefined)?.statusCode;
-  if (typeof httpStatus === "number") {
-    const code = httpStatus;
-    const detail = e instanceof ApiException ? statusMessage(e.body) : (e as Error).message;
-    const suffix = detail ? `: ${detail.replace(/\.$/, "")}` : "";
-    if (code === 429 || code >= 500) {
-      return new KubernetesUnavailable(`Kubernetes API answered ${code} to ${what}${suffix}. ${TRANSIENT_ADVICE}`);
-    }
-    if (code === 401 || code === 403) {
-      return new KubernetesForbidden(
-        `Kubernetes API refused ${what} (${code})${suffix}. Grant the milvus-l7 Lambda role an EKS access entry with AmazonEKSEditPolicy scoped to the Milvus namespace (see README "Granting cluster access").`,
-      );
-    }
-    if (code === 404) {
-      return new KubernetesNotFound(`Not found: ${what}${suffix}. Check cluster, milvus.namespace and milvus.service in the request.`);
-    }
-    // The optimistic-lock conflict (registry/generic/registry/store.go OptimisticLockErrorMsg): the object changed
-    // between our read and our write. The step re-reads it on the next attempt, so this one is worth a retry; a
-    // server-side-apply conflict with another field manager ("Apply failed with …") is not.
-    if (code === 409 && detail.includes("the object has been modified")) {
-      return new KubernetesUnavailable(
-        `Kubernetes API answered 409 to ${what}: the object changed between read and write${suffix}. The step re-reads it and retries; if this persists, another controller keeps rewriting the object.`,
-      );
-    }
-    if (code === 409) {
-      return new KubernetesConflict(
-        `Conflict on ${what}${suffix}. Another tool manages these fields or the object changed meanwhile; resolve the ownership (or remove the other manager's fields) and re-run.`,
-      );
-    }
-    return new KubernetesRejected(`Kubernetes API rejected ${what} (${code})${suffix}.`);
-  }
-  const err = e as { code?: string; name?: string; message?: string; cause?: { code?: string } };
-  const code = err?.code ?? err?.cause?.code;
-  if ((code && NETWORK_ERROR_CODES.has(code)) || err?.name === "AbortError" || err?.name === "TimeoutError" || err?.name === "FetchError") {
-    return new KubernetesUnavailable(`Kubernetes API unreachable during ${what} (${code ?? err.name}). ${TRANSIENT_ADVICE}`);
-  }
-  return e instanceof Error ? e : new Error(String(e));
-}
-
-/** Runs one Kubernetes call with a deadline, translating failures. A hung apiserver must not eat the Lambda's timeout. */
-export async function kubeCall<T>(what: string, call: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new KubernetesUnavailable(`Kubernetes API did not answer ${what} within ${timeoutMs} ms. ${TRANSIENT_ADVICE}`)),
-      timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([call(), deadline]);
-  } catch (e) {
-    throw translateKubeError(e, what);
-  } finally {
-    clearTimeout(timer);
-  }
 }

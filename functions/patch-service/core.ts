@@ -3,9 +3,9 @@
 // allocateLoadBalancerNodePorts on the type change (pkg/registry/core/service/strategy.go,
 // dropTypeDependentFields) but rejects a ClusterIP Service that still has externalTrafficPolicy or
 // loadBalancerSourceRanges (the Milvus chart sets 0.0.0.0/0), so those are cleared with null.
-import { CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { FIELD_MANAGER } from "../lib/ingress";
-import { type ClusterConnector, kubeCall } from "../lib/kube";
+import type { ClusterConnector } from "../lib/kube";
+import { type Service, servicePath } from "../lib/kube-client";
 import type { Target } from "../lib/plan";
 
 export interface PatchServiceInput {
@@ -39,9 +39,10 @@ export async function patchService(input: PatchServiceInput, deps: PatchServiceD
   const name = target.service.name;
   const namespace = target.namespace;
   const ref = `Service ${namespace}/${name}`;
-  const core = (await deps.connect(target.cluster)).makeApiClient(CoreV1Api);
+  const kube = await deps.connect(target.cluster);
+  const path = servicePath(namespace, name);
 
-  const service = await kubeCall(`read ${ref}`, () => core.readNamespacedService({ name, namespace }));
+  const service = await kube.get<Service>(`read ${ref}`, path);
   const previousType = service.spec?.type ?? "ClusterIP";
   const warnings: string[] = [];
   const labels = service.metadata?.labels ?? {};
@@ -53,11 +54,6 @@ export async function patchService(input: PatchServiceInput, deps: PatchServiceD
   }
   if (previousType === "ClusterIP") return { previousType, type: "ClusterIP", changed: false, warnings };
 
-  await kubeCall(`patch ${ref} to ClusterIP`, () =>
-    core.patchNamespacedService(
-      { name, namespace, body: cutoverPatch(service.metadata?.resourceVersion), fieldManager: FIELD_MANAGER },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-    ),
-  );
+  await kube.mergePatch(`patch ${ref} to ClusterIP`, path, cutoverPatch(service.metadata?.resourceVersion), FIELD_MANAGER);
   return { previousType, type: "ClusterIP", changed: true, warnings };
 }

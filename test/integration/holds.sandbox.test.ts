@@ -71,7 +71,7 @@ describe("verification before the cutover fails", () => {
     expect(run.error).toBe("EndpointNotReady");
     expect(run.cause).toContain("UNAVAILABLE");
     expect(serviceType()).toBe("LoadBalancer");
-    expect(ours()).toEqual(["apply Ingress"]);
+    expect(ours()).toEqual(["apply Ingress", "delete Ingress"]);
     expect(sandbox.kube.mutations.filter((m) => m.verb === "delete").map((m) => `${m.kind} ${m.name}`)).toEqual(["Ingress milvus-demo"]);
     // The lease was released on the way out: the next run need not wait.
     expect(await leaseOf()).toBe(true);

@@ -34,20 +34,21 @@ describe("EKS token", () => {
 });
 
 describe("EKS connector", () => {
-  it("caches endpoint and token per cluster until shortly before the 15-minute expiry", async () => {
+  it("caches endpoint and token per cluster until shortly before the 15-minute expiry, and one agent per endpoint and CA", async () => {
     let now = Date.parse("2026-11-26T10:00:00Z");
     let describes = 0;
     const connect = eksConnector({
-      describeCluster: async () => {
+      describeCluster: async ({ name }) => {
         describes++;
-        return { endpoint: "https://ABC.gr7.us-east-2.eks.amazonaws.com/", caData: Buffer.from("ca").toString("base64") };
+        return { endpoint: `https://${name}.gr7.us-east-2.eks.amazonaws.com/`, caData: Buffer.from("ca").toString("base64") };
       },
       credentials: async () => credentials,
       now: () => now,
     });
     const cluster = { name: "milvus-eks", region: "us-east-2" };
     const first = await connect(cluster);
-    expect(first.getCurrentCluster()?.server).toBe("https://ABC.gr7.us-east-2.eks.amazonaws.com"); // trailing '/' stripped
+    expect(first.connection.server).toBe("https://milvus-eks.gr7.us-east-2.eks.amazonaws.com"); // trailing '/' stripped
+    expect(first.connection.headers.Authorization).toMatch(/^Bearer k8s-aws-v1\./);
     now += 9 * 60 * 1000;
     expect(await connect(cluster)).toBe(first);
     expect(describes).toBe(1);
@@ -55,8 +56,11 @@ describe("EKS connector", () => {
     const second = await connect(cluster);
     expect(second).not.toBe(first);
     expect(describes).toBe(2);
-    expect(second.getCurrentUser()?.token).not.toBe(first.getCurrentUser()?.token);
-    await connect({ name: "other", region: "us-east-2" });
+    expect(second.connection.headers.Authorization).not.toBe(first.connection.headers.Authorization);
+    // A new token is a new header on the same keep-alive connection.
+    expect(second.connection.agent).toBe(first.connection.agent);
+    const other = await connect({ name: "other", region: "us-east-2" });
     expect(describes).toBe(3);
+    expect(other.connection.agent).not.toBe(first.connection.agent);
   });
 });

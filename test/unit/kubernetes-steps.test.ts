@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyIngress } from "../../functions/apply-ingress/core";
 import { getIngressStatus } from "../../functions/get-ingress-status/core";
 import { withMilvusL7Defaults } from "../../functions/lib/alb-annotations";
-import { kubeConfigFor } from "../../functions/lib/kube";
+import { eksClient } from "../../functions/lib/kube";
+import { ingressPath, servicePath } from "../../functions/lib/kube-client";
 import type { Target } from "../../functions/lib/plan";
 import { cutoverPatch, patchService } from "../../functions/patch-service/core";
 import { type KubeApiServer, type KubeObject, loadMilvusDemoService, seedMilvusRelease, startKubeApiServer } from "../sandbox/kube-apiserver";
@@ -18,8 +19,7 @@ const target: Target = {
 };
 
 let kube: KubeApiServer;
-const connect = async () =>
-  kubeConfigFor(target.cluster, { endpoint: kube.url, caData: Buffer.from(kube.caPem).toString("base64") }, "token");
+const connect = async () => eksClient({ endpoint: kube.url, caData: Buffer.from(kube.caPem).toString("base64") }, "token");
 const deps = { connect };
 
 type Service = KubeObject & { spec: Record<string, unknown> & { ports: Record<string, unknown>[] } };
@@ -43,14 +43,10 @@ function ingressWithHostname(hostname: string) {
 describe("patch-service", () => {
   it("the doc's plain type change is rejected by the apiserver: the cutover patch must clear LoadBalancer-only fields", async () => {
     // What `kubectl patch svc --type merge -p '{"spec":{"type":"ClusterIP"}}'` does to the chart's Service.
-    const core = (await connect()).makeApiClient((await import("@kubernetes/client-node")).CoreV1Api);
-    const { PatchStrategy, setHeaderOptions } = await import("@kubernetes/client-node");
+    const client = await connect();
     await expect(
-      core.patchNamespacedService(
-        { name: "milvus-demo", namespace: "milvus", body: { spec: { type: "ClusterIP" } } },
-        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-      ),
-    ).rejects.toMatchObject({ code: 422 });
+      client.mergePatch("patch Service milvus/milvus-demo", servicePath("milvus", "milvus-demo"), { spec: { type: "ClusterIP" } }, "kubectl-patch"),
+    ).rejects.toMatchObject({ name: "KubernetesRejected", message: expect.stringContaining("(422)") });
     expect(cutoverPatch("1").spec).toMatchObject({ type: "ClusterIP", externalTrafficPolicy: null, loadBalancerSourceRanges: null });
   });
 
@@ -85,8 +81,12 @@ describe("patch-service", () => {
   it("translates apiserver failures into named errors", async () => {
     kube.injectFault({ match: { method: "GET", pathIncludes: "/services/milvus-demo" }, respond: { status: 503 } });
     await expect(patchService({ target }, deps)).rejects.toMatchObject({ name: "KubernetesUnavailable" });
-    kube.injectFault({ match: { method: "PATCH" }, respond: { status: 429, retryAfterSeconds: 1 } });
-    await expect(patchService({ target }, deps)).rejects.toMatchObject({ name: "KubernetesUnavailable" });
+    // Throttled for longer than the call waits by itself: left to the step's Retry, with the server's suggestion.
+    kube.injectFault({ match: { method: "PATCH" }, respond: { status: 429, retryAfterSeconds: 30 } });
+    await expect(patchService({ target }, deps)).rejects.toMatchObject({
+      name: "KubernetesUnavailable",
+      message: expect.stringContaining("(it asked to retry after 30 s)"),
+    });
     kube.injectFault({ match: { method: "GET" }, respond: { status: 403 } });
     await expect(patchService({ target }, deps)).rejects.toMatchObject({
       name: "KubernetesForbidden",
@@ -147,17 +147,11 @@ describe("apply-ingress", () => {
   it("reports a field another manager owns as a conflict instead of taking it over", async () => {
     await applyIngress({ target, certificate: { arn: CERT } }, deps);
     // Someone runs `kubectl apply --server-side` with another certificate on our Ingress.
-    const kc = await connect();
-    const { NetworkingV1Api, PatchStrategy, setHeaderOptions } = await import("@kubernetes/client-node");
-    await kc.makeApiClient(NetworkingV1Api).patchNamespacedIngress(
-      {
-        name: "milvus-demo",
-        namespace: "milvus",
-        body: { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: "milvus-demo", annotations: { "alb.ingress.kubernetes.io/certificate-arn": "arn:other" } } },
-        fieldManager: "kubectl",
-        force: true,
-      },
-      setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+    await (await connect()).apply(
+      "apply Ingress milvus/milvus-demo",
+      ingressPath("milvus", "milvus-demo"),
+      { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: "milvus-demo", annotations: { "alb.ingress.kubernetes.io/certificate-arn": "arn:other" } } },
+      { fieldManager: "kubectl", force: true },
     );
     await expect(applyIngress({ target, certificate: { arn: CERT } }, deps)).rejects.toMatchObject({
       name: "KubernetesConflict",
@@ -225,6 +219,23 @@ describe("get-ingress-status", () => {
       { reason: "FailedDeployModel", message: "Failed deploy model due to ValidationError: 1 validation error detected", count: 3, lastSeen: expect.any(String) },
     ]);
     expect(status.failureCause).toContain("Latest controller warning: FailedDeployModel: Failed deploy model due to ValidationError");
+  });
+
+  it("says the Ingress was deleted during the wait, not that the request names the wrong objects", async () => {
+    const state = await input();
+    await (await connect()).delete("delete Ingress milvus/milvus-demo", ingressPath("milvus", "milvus-demo"));
+    await expect(getIngressStatus(state, { ...deps, watchSeconds: 0 })).rejects.toMatchObject({
+      name: "KubernetesNotFound",
+      message: expect.stringMatching(/^Ingress milvus\/milvus-demo was deleted while the workflow waited for its ALB address, by another tool or a person/),
+    });
+  });
+
+  it("ends its watch at once when the Ingress is deleted meanwhile", async () => {
+    const pending = getIngressStatus(await input(), { ...deps, watchSeconds: 20 });
+    const started = Date.now();
+    setTimeout(() => void connect().then((k) => k.delete("delete Ingress milvus/milvus-demo", ingressPath("milvus", "milvus-demo"))), 300);
+    await expect(pending).rejects.toMatchObject({ name: "KubernetesNotFound", message: expect.stringContaining("was deleted while the workflow waited") });
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("turns a broken watch into a retryable error", async () => {
