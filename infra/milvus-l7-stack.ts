@@ -4,7 +4,7 @@
 // failure alerting.
 import { Annotations, CfnOutput, Stack, type StackProps, Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
-import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import { DEFAULT_CLUSTER_NAME, type MilvusL7Config } from "./config";
@@ -36,7 +36,7 @@ const OUTPUT_NAMES: Record<Step, string> = {
 
 export class MilvusL7Stack extends Stack {
   readonly config: MilvusL7Config;
-  readonly functions: Record<Step, NodejsFunction>;
+  readonly functions: Record<Step, lambda.Function>;
   readonly roles: {
     resolveRequest: iam.Role;
     importCertificate: iam.Role;

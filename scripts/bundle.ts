@@ -1,7 +1,7 @@
 // How every milvus-l7 Lambda is bundled: the ONE definition of the esbuild options, used by the benchmark
-// (scripts/bench.ts) and by the CDK stack (infra/bundling.ts translates them into NodejsFunction `bundling`), so
-// what is measured is what is deployed. Also a naive baseline to measure against, and metafile helpers that say
-// which packages make a bundle big.
+// (scripts/bench.ts) and by the CDK stack (infra/bundling.ts builds each function's asset with functionBuild()),
+// so what is measured is what is deployed. Also a naive baseline to measure against, and metafile helpers that
+// say which packages make a bundle big.
 //
 //   npx tsx scripts/bundle.ts [--out DIR] [function …]   bundle (default DIR: $TMPDIR/milvus-l7-bundles),
 //                                                        print bytes and the biggest packages
@@ -29,52 +29,28 @@ export function functionNames(root: string = REPO_ROOT): string[] {
 export const entryPoint = (name: string): string => join(REPO_ROOT, "functions", name, "handler.ts");
 
 /**
- * esbuild emits ESM (`index.mjs`); bundled CommonJS dependencies still call `require` for Node built-ins, which
- * ESM does not define, so the banner creates one. The alias avoids clashing with any bundled `createRequire`.
- * (Same text as infra/constructs/workflow-functions.ts ESM_REQUIRE_BANNER; the stack should import this one.)
+ * esbuild emits ESM (`.mjs`); bundled CommonJS dependencies (@grpc/grpc-js in verify-connection) still call
+ * `require` for Node built-ins, which ESM does not define, so the banner (on the entry and on every chunk)
+ * creates one. The alias avoids clashing with any bundled `createRequire`.
  */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __milvusL7CreateRequire } from 'node:module'; const require = __milvusL7CreateRequire(import.meta.url);";
 
 /**
- * An empty CommonJS module. A `data:` URL, so an alias needs no stub file and works the same from the esbuild
- * API and its CLI (`--alias:pkg=data:…`, which is what NodejsFunction's `esbuildArgs` produce; the output is
- * byte-identical). Named imports of it are `undefined`: fine for code that only runs on a path our Lambdas never
- * take.
- */
-export const EMPTY_MODULE = "data:text/javascript,module.exports={}";
-
-/**
- * Packages replaced by EMPTY_MODULE in every bundle, each with the reason it is never used at run time. Each is
- * only referenced inside functions for features milvus-l7 does not use; none is touched while a module loads.
- * The benchmark proves it: it loads every bundle, runs the Kubernetes steps from a bundle against the
- * apiserver stand-in, and runs the bundled verify-connection (Milvus client) through the ALB simulator.
- */
-export const STUBBED_PACKAGES: Readonly<Record<string, string>> = {
-  // Milvus SDK: its root module re-exports the bulk writer, whose ParquetFormatter requires parquetjs (which
-  // pulls @aws-sdk/client-s3, thrift, bson, ws …). A connection check never writes Parquet files.
-  "@shanghaikid/parquetjs": "Milvus SDK BulkWriter/ParquetFormatter only (pulls @aws-sdk/client-s3, thrift, bson, ws)",
-  // node-fetch v2 (used by @kubernetes/client-node) takes `Url.URL || whatwgUrl.URL`: Node always has URL.
-  "whatwg-url": "node-fetch v2 fallback for runtimes without a global URL (pulls tr46's 250 KB Unicode table)",
-  // @kubernetes/client-node features milvus-l7 does not use (our kubeconfig is a token user, no proxy):
-  "socks-proxy-agent": "client-node: a kubeconfig cluster `proxy-url` with socks:// (pulls socks, ip-address, smart-buffer)",
-  "openid-client": "client-node: the `oidc` auth provider",
-  rfc4648: "client-node: the `oidc` auth provider",
-  "jsonpath-plus": "client-node: the `azure` and `gcp` auth providers",
-  "isomorphic-ws": "client-node: exec/attach/port-forward WebSockets (pulls ws)",
-  "tar-fs": "client-node: `cp` (pulls tar-stream, streamx)",
-  "stream-buffers": "client-node: `cp`",
-};
-
-export const BUNDLE_ALIASES: Readonly<Record<string, string>> = Object.fromEntries(
-  Object.keys(STUBBED_PACKAGES).map((name) => [name, EMPTY_MODULE]),
-);
-
-/**
- * The deployment bundle: ESM for nodejs22.x, minified with names kept (Step Functions matches ErrorEquals
- * against `error.name`), the ESM build of each dependency where it has one (`module` first: the AWS SDK's
- * dist-es tree-shakes, its CommonJS build does not), the AWS SDK v3 bundled (no externals), the unused packages
- * above stubbed, and an external source map without sources (as the stack deploys it).
+ * The deployment bundle: ESM for nodejs22.x, minified, the ESM build of each dependency where it has one (`module`
+ * first: the AWS SDK's dist-es tree-shakes, its CommonJS build does not), the AWS SDK v3 bundled (no externals),
+ * and a source map without sources beside each file. The maps are not loaded at run time — the stack does not set
+ * --enable-source-maps, which made every cold start 20-40 % slower — but let a stack trace be read offline.
+ *
+ * Code splitting: the entry is `index.mjs` (handler `index.handler`), and what it only reaches through `import()`
+ * goes to chunks beside it that load when first called. In the AWS SDK that is the default credential chain's
+ * providers (SSO, INI files, process, web identity, ECS/IMDS, STS …), which Lambda never reaches because the
+ * environment provider answers first; in one file they were all compiled at every cold start. Our handlers do
+ * the same for a client only a rare path needs (the API's registry list, target-lease's check on a held lease).
+ *
+ * No keepNames: Step Functions matches ErrorEquals against `error.name`, and every error we throw sets a literal
+ * name (functions/lib/errors.ts), as do the AWS SDK's exceptions; nothing of ours reads a function's or class's
+ * `name`. keepNames wrapped every function and class in a `__name(…)` call that runs at load.
  */
 export const BUNDLE_OPTIONS = {
   bundle: true,
@@ -83,98 +59,114 @@ export const BUNDLE_OPTIONS = {
   target: "node22",
   mainFields: ["module", "main"],
   minify: true,
-  keepNames: true,
+  splitting: true,
+  outExtension: { ".js": ".mjs" },
   sourcemap: true,
   sourcesContent: false,
   banner: { js: ESM_REQUIRE_BANNER },
-  alias: { ...BUNDLE_ALIASES },
   logLevel: "warning",
 } satisfies BuildOptions;
 
 /**
  * The naive baseline: what `esbuild --bundle --platform=node --format=esm --target=node22` gives with no
- * choices made — not minified, esbuild's default main fields for node (`main` before `module`, so the
- * CommonJS builds of the AWS SDK), nothing stubbed, no source map. Only the require banner, without which
- * the CommonJS dependencies cannot load in ESM at all.
+ * choices made — one file, not minified, esbuild's default main fields for node (`main` before `module`, so the
+ * CommonJS builds of the AWS SDK), no code splitting, no source map. Only the require banner, without which the
+ * CommonJS dependencies cannot load in ESM at all, and the `.mjs` extension, without which Node would not load
+ * it as ESM.
  */
 export const BASELINE_OPTIONS = {
   bundle: true,
   platform: "node",
   format: "esm",
   target: "node22",
+  outExtension: { ".js": ".mjs" },
   banner: { js: ESM_REQUIRE_BANNER },
   logLevel: "error",
 } satisfies BuildOptions;
 
 /**
- * NodejsFunction `bundling.esbuildArgs` that apply BUNDLE_ALIASES (CDK renders `{"--alias": ["a=b"]}` as
- * `--alias:a=b`, one argument each, without a shell): what infra/bundling.ts must produce from BUNDLE_OPTIONS.
+ * The complete esbuild options for one Lambda's asset: its handler as `<outdir>/index.mjs` and the chunks it may
+ * load beside it. The stack's local bundling (infra/bundling.ts) and the benchmark both build with this.
  */
-export const CDK_ESBUILD_ARGS: { "--alias": string[] } = {
-  "--alias": Object.entries(BUNDLE_ALIASES).map(([name, replacement]) => `${name}=${replacement}`),
-};
+export function functionBuild(name: string, outdir: string, options: BuildOptions = BUNDLE_OPTIONS): BuildOptions & { metafile: true } {
+  return { ...options, entryPoints: { index: entryPoint(name) }, outdir, absWorkingDir: REPO_ROOT, metafile: true };
+}
 
 export interface Bundle {
-  /** The output module (`<outdir>/index.mjs`). */
+  /** The handler module, `<dir>/index.mjs`. */
   file: string;
+  /** Everything a deployment of this bundle holds: the entry and every chunk it may load (not the source maps). */
+  files: string[];
+  /** JavaScript bytes deployed: the entry and all its chunks. */
   bytes: number;
+  /** JavaScript bytes a cold start loads: the entry and the chunks it imports statically, transitively. */
+  initBytes: number;
   metafile: Metafile;
 }
 
-/** Bundles functions/<name>/handler.ts into `<outdir>/index.mjs`. */
+/** Bundles functions/<name>/handler.ts into `<outdir>/index.mjs` and its chunks. */
 export async function bundleFunction(name: string, outdir: string, options: BuildOptions = BUNDLE_OPTIONS): Promise<Bundle> {
-  return bundleEntry({ entryPoints: [entryPoint(name)] }, outdir, options);
+  const esbuild = await import("esbuild");
+  await mkdir(outdir, { recursive: true });
+  const { metafile } = await esbuild.build(functionBuild(name, outdir, options));
+  return bundleOf(metafile, outdir);
 }
 
 /**
- * Bundles several functions in one esbuild run (parsing shared dependencies once) into `<outdir>/<name>/index.mjs`.
- * Without code splitting every output is self-contained: the same bytes as bundling each function alone.
+ * Bundles each function into `<outdir>/<name>/`, one esbuild build per function (concurrently), so each
+ * directory holds exactly that function's code and chunks: its asset.
  */
 export async function bundleFunctions(names: readonly string[], outdir: string, options: BuildOptions = BUNDLE_OPTIONS): Promise<Map<string, Bundle>> {
-  const esbuild = await import("esbuild");
-  await mkdir(outdir, { recursive: true });
-  const result = await esbuild.build({
-    ...options,
-    entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, entryPoint(name)])),
-    outdir,
-    outExtension: { ".js": ".mjs" },
-    metafile: true,
-    absWorkingDir: REPO_ROOT,
-  });
-  const bundles = new Map<string, Bundle>();
-  for (const name of names) {
-    const file = join(outdir, name, "index.mjs");
-    const [key, output] = outputOf(result.metafile, file);
-    bundles.set(name, { file, bytes: output.bytes, metafile: { inputs: {}, outputs: { [key]: output } } });
-  }
-  return bundles;
+  const bundles = await Promise.all(names.map((name) => bundleFunction(name, join(outdir, name), options)));
+  return new Map(names.map((name, i) => [name, bundles[i] as Bundle]));
 }
 
 /** Bundles a module given as source (resolved from the repository root), e.g. a re-export of several handlers. */
 export async function bundleSource(contents: string, outdir: string, options: BuildOptions = BUNDLE_OPTIONS): Promise<Bundle> {
-  return bundleEntry({ stdin: { contents, resolveDir: REPO_ROOT, loader: "ts", sourcefile: "entry.ts" } }, outdir, options);
-}
-
-async function bundleEntry(entry: BuildOptions, outdir: string, options: BuildOptions): Promise<Bundle> {
   const esbuild = await import("esbuild");
   await mkdir(outdir, { recursive: true });
+  const { metafile } = await esbuild.build({
+    ...options,
+    stdin: { contents, resolveDir: REPO_ROOT, loader: "ts", sourcefile: "entry.ts" },
+    entryNames: "index",
+    outdir,
+    absWorkingDir: REPO_ROOT,
+    metafile: true,
+  });
+  return bundleOf(metafile, outdir);
+}
+
+/** Sizes of the build in `outdir` whose entry is `index.mjs` (metafile paths are relative to the repository). */
+export function bundleOf(metafile: Metafile, outdir: string): Bundle {
   const file = join(outdir, "index.mjs");
-  const result = await esbuild.build({ ...options, ...entry, outfile: file, metafile: true, absWorkingDir: REPO_ROOT });
-  const metafile = result.metafile;
-  const [, output] = outputOf(metafile, file);
-  return { file, bytes: output.bytes, metafile };
-}
-
-/** The metafile entry of the output written to `file` (metafile paths are relative to the working directory). */
-function outputOf(metafile: Metafile, file: string): [string, Metafile["outputs"][string]] {
-  const entry = Object.entries(metafile.outputs).find(([path]) => resolve(REPO_ROOT, path) === resolve(file));
+  const outputs = Object.entries(metafile.outputs).filter(([path]) => path.endsWith(".mjs"));
+  const entry = outputs.find(([path]) => resolve(REPO_ROOT, path) === resolve(file));
   if (!entry) throw new Error(`esbuild metafile has no output for ${file}`);
-  return entry;
+  return {
+    file,
+    files: outputs.map(([path]) => resolve(REPO_ROOT, path)),
+    bytes: outputs.reduce((sum, [, output]) => sum + output.bytes, 0),
+    initBytes: initPath(metafile, entry[0]).reduce((sum, path) => sum + (metafile.outputs[path]?.bytes ?? 0), 0),
+    metafile,
+  };
 }
 
-/** The npm package an esbuild input path belongs to; our own sources and stubs are named as such. */
+/** The outputs a cold start loads: `entry` and what it imports statically, transitively (not `import()`). */
+export function initPath(metafile: Metafile, entry: string): string[] {
+  const seen = new Set<string>();
+  const pending = [entry];
+  for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
+    if (seen.has(path)) continue;
+    seen.add(path);
+    for (const i of metafile.outputs[path]?.imports ?? []) {
+      if (i.kind === "import-statement" && !i.external) pending.push(i.path);
+    }
+  }
+  return [...seen];
+}
+
+/** The npm package an esbuild input path belongs to; our own sources are named as such. */
 export function packageOf(inputPath: string): string {
-  if (inputPath.startsWith("data:")) return "(stub)";
   const at = inputPath.lastIndexOf("node_modules/");
   if (at < 0) return "(milvus-l7)";
   const [first, second] = inputPath.slice(at + "node_modules/".length).split("/");
@@ -209,7 +201,10 @@ async function main(argv: string[]): Promise<void> {
       .slice(0, 6)
       .map((p) => `${p.package} ${(p.bytes / 1024).toFixed(0)} KB`)
       .join(", ");
-    process.stdout.write(`${name.padEnd(20)} ${(bundle.bytes / 1e6).toFixed(2)} MB  ${bundle.file}\n${"".padEnd(20)} ${top}\n`);
+    const mb = (bytes: number) => (bytes / 1e6).toFixed(2);
+    process.stdout.write(
+      `${name.padEnd(20)} ${mb(bundle.bytes)} MB in ${bundle.files.length} files, ${mb(bundle.initBytes)} MB loaded at init  ${bundle.file}\n${"".padEnd(20)} ${top}\n`,
+    );
   }
 }
 

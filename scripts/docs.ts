@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
+import * as z from "zod/mini";
 import {
   ALB_ANNOTATION_PREFIX,
   allowedSslPolicies,
@@ -567,7 +567,7 @@ interface JsonSchema {
   oneOf?: JsonSchema[];
 }
 
-type ZodAny = z.ZodType;
+type ZodAny = z.ZodMiniType;
 interface LooseDef {
   type: string;
   innerType?: ZodAny;

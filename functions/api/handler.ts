@@ -1,15 +1,12 @@
 // API Gateway (REST, proxy integration) → handleApiRequest. Not createHandler: that stack is for Step Functions
 // tasks (it rethrows, which API Gateway would turn into a bare 502); this one always answers JSON. It shares the
 // Powertools logger, so API and workflow logs read alike.
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { RegistryError } from "../lib/errors";
 import { logger } from "../lib/handler";
-import { dynamoRegistry } from "../lib/registry";
 import { type ApiDeps, handleApiRequest } from "./core";
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -51,12 +48,24 @@ function unconfiguredRegistry(): ApiDeps["registry"] {
   return { list: () => Promise.reject(new RegistryError("REGISTRY_TABLE_NAME is not set on the API function.")) };
 }
 
-// Clients once per container (cold start), reused across invocations.
+/**
+ * The registry (DynamoDB) serves GET /deployments only; starting deployments and polling their status — most
+ * requests — never read it, so its client loads with the first list, once per container.
+ */
+function lazyRegistry(tableName: string): ApiDeps["registry"] {
+  let loaded: Promise<ApiDeps["registry"]> | undefined;
+  return {
+    list: async () => {
+      loaded ??= import("./registry").then(({ registryFor }) => registryFor(tableName));
+      return (await loaded).list();
+    },
+  };
+}
+
+// Clients once per container, reused across invocations.
 const tableName = process.env.REGISTRY_TABLE_NAME;
 const sfn = new SFNClient({});
-const registry = tableName
-  ? dynamoRegistry(DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName)
-  : unconfiguredRegistry();
+const registry = tableName ? lazyRegistry(tableName) : unconfiguredRegistry();
 
 // An unset STATE_MACHINE_ARN is answered per request (500, logged as misconfigured) by the core.
 export const handler = makeHandler({ sfn, stateMachineArn: process.env.STATE_MACHINE_ARN ?? "", registry });

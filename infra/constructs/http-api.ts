@@ -13,7 +13,7 @@ import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations } fro
 import * as apigw from "aws-cdk-lib/aws-apigateway";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as iam from "aws-cdk-lib/aws-iam";
-import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
@@ -35,7 +35,7 @@ export interface HttpApiProps {
 
 export class HttpApi extends Construct {
   readonly role: iam.Role;
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly api: apigw.RestApi;
   readonly accessLogs: logs.LogGroup;
   /** The role set as the region's API Gateway CloudWatch Logs role, when the stack was asked to set it. */

@@ -1,11 +1,10 @@
-// One NodejsFunction per workflow step (infra/constructs/lambda.ts: local esbuild with scripts/bundle.ts's options,
-// own log group with retention, an execution role from the stack that gets only the log-write grant here), and,
-// for a private cluster endpoint, the VPC placement of the cluster- and ALB-facing steps.
+// One Lambda function per workflow step (infra/constructs/lambda.ts: local esbuild with scripts/bundle.ts's
+// options, own log group with retention, an execution role from the stack that gets only the log-write grant
+// here), and, for a private cluster endpoint, the VPC placement of the cluster- and ALB-facing steps.
 import { Duration, Stack, Validations } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
-import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { DEFAULT_WATCH_SECONDS } from "../../functions/lib/polling";
@@ -122,7 +121,7 @@ export interface WorkflowFunctionsProps {
 }
 
 export class WorkflowFunctions extends Construct {
-  readonly functions: Record<Step, NodejsFunction>;
+  readonly functions: Record<Step, lambda.Function>;
 
   constructor(scope: Construct, id: string, props: WorkflowFunctionsProps) {
     super(scope, id);
@@ -139,7 +138,7 @@ export class WorkflowFunctions extends Construct {
       };
     }
 
-    const functions: Partial<Record<Step, NodejsFunction>> = {};
+    const functions: Partial<Record<Step, lambda.Function>> = {};
     for (const step of STEPS) {
       const settings = SETTINGS[step];
       functions[step] = milvusFunction(this, step, {
@@ -153,7 +152,7 @@ export class WorkflowFunctions extends Construct {
         network: props.vpc !== undefined && IN_VPC_STEPS.includes(step) ? network : undefined,
       });
     }
-    this.functions = functions as Record<Step, NodejsFunction>;
+    this.functions = functions as Record<Step, lambda.Function>;
 
     if (props.vpc) {
       for (const role of new Set(IN_VPC_STEPS.map((step) => props.roles[step]))) {

@@ -1,40 +1,36 @@
-// Fast checks (no synthesis) that tie the stack to its shared sources: the NodejsFunction bundling is exactly
-// scripts/bundle.ts's esbuild options, and the IAM condition on lease items matches the keys
-// functions/lib/registry.ts writes.
-import { LogLevel, OutputFormat, SourceMapMode } from "aws-cdk-lib/aws-lambda-nodejs";
+// Fast checks that tie the stack to its shared sources: each function's asset is exactly what scripts/bundle.ts
+// builds for the benchmark, and the IAM condition on lease items matches the keys functions/lib/registry.ts writes.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { dynamoRegistry } from "../../functions/lib/registry";
-import { BUNDLE_OPTIONS, BundlingOptionError, ESM_REQUIRE_BANNER, nodejsBundling } from "../../infra/bundling";
+import { LocalEsbuild } from "../../infra/bundling";
 import { LEASE_KEY_PATTERN } from "../../infra/constructs/registry";
-import { BUNDLE_ALIASES, CDK_ESBUILD_ARGS } from "../../scripts/bundle";
+import { bundleFunction } from "../../scripts/bundle";
 
-describe("nodejsBundling (scripts/bundle.ts → NodejsFunction)", () => {
-  it("translates every BUNDLE_OPTIONS entry", () => {
-    expect(nodejsBundling()).toEqual({
-      forceDockerBundling: false,
-      bundleAwsSDK: true,
-      externalModules: [],
-      format: OutputFormat.ESM,
-      target: "node22",
-      mainFields: ["module", "main"],
-      minify: true,
-      keepNames: true,
-      sourceMap: true,
-      sourceMapMode: SourceMapMode.DEFAULT,
-      sourcesContent: false,
-      banner: ESM_REQUIRE_BANNER,
-      esbuildArgs: CDK_ESBUILD_ARGS,
-      logLevel: LogLevel.WARNING,
-    });
-    expect(BUNDLE_OPTIONS.alias).toEqual(BUNDLE_ALIASES);
-    expect(CDK_ESBUILD_ARGS["--alias"]).toContain("@shanghaikid/parquetjs=data:text/javascript,module.exports={}");
-  });
+describe("the stack's bundling (infra/bundling.ts)", () => {
+  it("writes, byte for byte, the files the benchmark measures: index.mjs, its chunks and their source maps", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "milvus-l7-bundling-"));
+    try {
+      const asset = join(dir, "asset");
+      expect(new LocalEsbuild("record-deployment").tryBundle(asset)).toBe(true);
+      const measured = await bundleFunction("record-deployment", join(dir, "bench"));
+      const files = readdirSync(asset).sort();
+      expect(files).toContain("index.mjs");
+      expect(files.some((f) => f !== "index.mjs" && f.endsWith(".mjs")), "code splitting: chunks beside the entry").toBe(true);
+      expect(readdirSync(join(dir, "bench")).sort()).toEqual(files);
+      for (const f of files) expect(readFileSync(join(asset, f)).equals(readFileSync(join(dir, "bench", f))), f).toBe(true);
+      // The benchmark's byte count is every deployed JavaScript file, source maps aside.
+      expect(measured.files.map((f) => basename(f)).sort()).toEqual(files.filter((f) => f.endsWith(".mjs")));
+      expect(measured.initBytes).toBeLessThan(measured.bytes);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
-  it("refuses an option it cannot translate, naming it, rather than bundle differently from the benchmark", () => {
-    expect(() => nodejsBundling({ ...BUNDLE_OPTIONS, treeShaking: false })).toThrow(BundlingOptionError);
-    expect(() => nodejsBundling({ ...BUNDLE_OPTIONS, treeShaking: false })).toThrow(/BUNDLE_OPTIONS\.treeShaking has no translation/);
-    expect(() => nodejsBundling({ ...BUNDLE_OPTIONS, platform: "browser" })).toThrow(/platform is "browser"/);
-    expect(nodejsBundling({ ...BUNDLE_OPTIONS, sourcemap: "external" }).sourceMapMode).toBe(SourceMapMode.EXTERNAL);
+  it("keeps one asset per function: CDK caches staged assets under the JSON of the bundling options", () => {
+    expect(JSON.stringify(new LocalEsbuild("api"))).not.toBe(JSON.stringify(new LocalEsbuild("upsert-dns")));
   });
 });
 

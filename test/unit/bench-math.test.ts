@@ -1,5 +1,6 @@
 // The benchmark's pure calculations (scripts/bench.ts, scripts/bundle.ts). No timings are asserted here: speed
 // is measured by `npm run bench`, never by a test.
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_WATCH_SECONDS, WAIT_CAP_SECONDS, maxPollsFor } from "../../functions/lib/polling";
 import type { Target } from "../../functions/lib/plan";
@@ -23,7 +24,7 @@ import {
   summariseInvocations,
   transitionsUsd,
 } from "../../scripts/bench";
-import { BUNDLE_ALIASES, BUNDLE_OPTIONS, CDK_ESBUILD_ARGS, EMPTY_MODULE, STUBBED_PACKAGES, bytesByPackage, functionNames, packageOf } from "../../scripts/bundle";
+import { REPO_ROOT, bundleOf, bytesByPackage, functionNames, initPath, packageOf } from "../../scripts/bundle";
 
 describe("statistics", () => {
   it("takes the median of odd and even samples without reordering the input", () => {
@@ -204,7 +205,6 @@ describe("bundle metafile helpers", () => {
     expect(packageOf("node_modules/winston-transport/node_modules/readable-stream/lib/_stream_writable.js")).toBe("readable-stream");
     expect(packageOf("node_modules/zod/v4/core/schemas.js")).toBe("zod");
     expect(packageOf("functions/lib/kube.ts")).toBe("(milvus-l7)");
-    expect(packageOf(EMPTY_MODULE)).toBe("(stub)");
   });
 
   it("adds output bytes per package, biggest first", () => {
@@ -231,12 +231,26 @@ describe("bundle metafile helpers", () => {
     ]);
   });
 
-  it("stubs each documented package with the empty module in the deployment options", () => {
-    expect(Object.keys(BUNDLE_ALIASES).sort()).toEqual(Object.keys(STUBBED_PACKAGES).sort());
-    expect(Object.values(BUNDLE_ALIASES).every((v) => v === EMPTY_MODULE)).toBe(true);
-    expect(BUNDLE_OPTIONS.alias["@shanghaikid/parquetjs"]).toBe(EMPTY_MODULE);
-    expect(BUNDLE_OPTIONS.alias).toEqual(BUNDLE_ALIASES);
-    expect(CDK_ESBUILD_ARGS["--alias"]).toContain(`@shanghaikid/parquetjs=${EMPTY_MODULE}`);
-    expect(CDK_ESBUILD_ARGS["--alias"]).toHaveLength(Object.keys(STUBBED_PACKAGES).length);
+  it("counts every deployed JavaScript file as the bundle, and what the entry imports statically as its init path", () => {
+    const output = (bytes: number, imports: { path: string; kind: string; external?: boolean }[]) => ({ bytes, imports, exports: [], inputs: {} });
+    const metafile = {
+      inputs: {},
+      outputs: {
+        "out/f/index.mjs": output(100, [
+          { path: "out/f/chunk-A.mjs", kind: "import-statement" },
+          { path: "node:https", kind: "import-statement", external: true },
+          { path: "out/f/sso-B.mjs", kind: "dynamic-import" },
+        ]),
+        "out/f/index.mjs.map": output(900, []),
+        "out/f/chunk-A.mjs": output(40, [{ path: "out/f/chunk-C.mjs", kind: "import-statement" }]),
+        "out/f/chunk-C.mjs": output(7, []),
+        "out/f/sso-B.mjs": output(30, [{ path: "out/f/chunk-C.mjs", kind: "import-statement" }]),
+      },
+    } as unknown as Parameters<typeof bundleOf>[0];
+    expect(initPath(metafile, "out/f/index.mjs").sort()).toEqual(["out/f/chunk-A.mjs", "out/f/chunk-C.mjs", "out/f/index.mjs"]);
+    const bundle = bundleOf(metafile, join(REPO_ROOT, "out/f"));
+    expect(bundle.file).toBe(join(REPO_ROOT, "out/f/index.mjs"));
+    expect([bundle.bytes, bundle.initBytes]).toEqual([177, 147]);
+    expect(bundle.files).toHaveLength(4);
   });
 });
