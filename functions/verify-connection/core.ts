@@ -1,23 +1,20 @@
 // verify-connection's pure core: prove the ALB path end to end for one target.
 //  1. TLS to the ALB with SNI = the Ingress host and certificate verification on, then check the ALB serves
 //     exactly the certificate import-certificate put into ACM (by SHA-256 fingerprint).
-//  2. Milvus through the ALB with the real SDK: Connect, CheckHealth, GetVersion.
+//  2. Milvus through the ALB over its gRPC API, as @zilliz/milvus2-sdk-node speaks it: Connect, CheckHealth,
+//     GetVersion (milvus.ts).
 // Every failure leaves as EndpointNotReady (the ASL retries: the ALB is still converging) or VerificationFailed
 // (terminal: the path is provably wrong, the message says what to fix). DNS resolution and the trust anchors
 // come in as dependencies so the sandbox drives the same code as production.
 import { X509Certificate } from "node:crypto";
 import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
 import * as tls from "node:tls";
 import { type ACMClient, GetCertificateCommand } from "@aws-sdk/client-acm";
-// The package root is the only entry point that works: every module under dist/milvus (grpc/GrpcClient,
-// MilvusClient, utils/…) requires "../" (the index), which loads the whole SDK including bulkwriter. So a
-// deeper import path saves nothing and only couples us to the SDK's file layout.
-import { MilvusClient } from "@zilliz/milvus2-sdk-node";
 import { httpsListenPorts } from "../lib/alb-annotations";
 import { translateAwsError } from "../lib/aws-errors";
 import { AcmRejected, EndpointNotReady, MilvusL7Error, VerificationFailed } from "../lib/errors";
 import type { ImportedCertificate, Target } from "../lib/plan";
+import { checkMilvus } from "./milvus";
 
 export interface VerifyInput {
   target: Target;
@@ -80,12 +77,8 @@ export async function verifyConnection(input: VerifyInput, deps: VerifyDeps): Pr
   const { address, port } = endpoint;
   const where = connectTo === host ? `ALB ${albHostname} via ${host} (${address}:${port})` : `ALB ${albHostname} (${address}:${port})`;
 
-  const anchors = await deps.trustAnchors(certificate.arn);
-  // Supplying `ca` REPLACES Node's default roots (in tls.connect and in grpc-js alike), so add them back:
-  // public-CA certificates must keep verifying.
-  const ca = [...tls.rootCertificates, ...anchors];
-
-  const served = await handshake({ address, port, host, ca, timeoutMs, where, certificate });
+  const trust = trustStore(await deps.trustAnchors(certificate.arn));
+  const served = await handshake({ address, port, host, trust, timeoutMs, where, certificate });
   if (served.fingerprint256 !== certificate.fingerprint256) {
     throw new EndpointNotReady(
       `${where} serves a different certificate for ${host} than the one in ${certificate.arn}: ` +
@@ -96,7 +89,7 @@ export async function verifyConnection(input: VerifyInput, deps: VerifyDeps): Pr
     );
   }
 
-  const milvusVersion = await checkMilvus({ address, port, host, ca, timeoutMs, where });
+  const milvusVersion = await checkMilvus({ address, port, host, trust, timeoutMs, where });
   return {
     host,
     albHostname,
@@ -111,11 +104,27 @@ export async function verifyConnection(input: VerifyInput, deps: VerifyDeps): Pr
 // ---------------------------------------------------------------------------------------------------------
 // TLS
 
+let lastTrustStore: { anchors: string; context: tls.SecureContext } | undefined;
+
+/**
+ * Node's default roots plus the anchors, for the TLS check and the gRPC channel alike. Supplying `ca` REPLACES the
+ * default roots, so they are added back: public-CA certificates must keep verifying. Built once per anchor set and
+ * reused (the certificate a run verifies is the same for all its targets, and a warm Lambda sees it again): parsing
+ * the ~140 default roots takes 15–40 ms of CPU, twice per check if tls.connect and grpc-js each built their own.
+ */
+function trustStore(anchors: string[]): tls.SecureContext {
+  const key = anchors.join("\n");
+  if (lastTrustStore?.anchors !== key) {
+    lastTrustStore = { anchors: key, context: tls.createSecureContext({ ca: [...tls.rootCertificates, ...anchors] }) };
+  }
+  return lastTrustStore.context;
+}
+
 interface HandshakeArgs {
   address: string;
   port: number;
   host: string;
-  ca: string[];
+  trust: tls.SecureContext;
   timeoutMs: number;
   where: string;
   certificate: ImportedCertificate;
@@ -151,7 +160,7 @@ const UNTRUSTED_CODES = new Set([
 ]);
 
 function handshake(args: HandshakeArgs): Promise<X509Certificate> {
-  const { address, port, host, ca, timeoutMs, where } = args;
+  const { address, port, host, trust, timeoutMs, where } = args;
   return new Promise((resolve, reject) => {
     // Node calls checkServerIdentity only after the chain verified; keeping the leaf it saw lets a hostname
     // mismatch say whose certificate was served (the previous one, or a wrong import).
@@ -161,7 +170,7 @@ function handshake(args: HandshakeArgs): Promise<X509Certificate> {
       port,
       servername: host,
       ALPNProtocols: ["h2"],
-      ca,
+      secureContext: trust,
       // Explicit although it is Node's default: this check is the point of the step. There is no option to
       // turn it off.
       rejectUnauthorized: true,
@@ -261,213 +270,6 @@ function certSummary(cert: X509Certificate): string {
   return (
     `SHA-256 ${cert.fingerprint256} (subject ${cert.subject.split("\n").join(", ")}, ` +
     `notAfter ${new Date(cert.validTo).toISOString()})`
-  );
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Milvus
-
-interface MilvusArgs {
-  address: string;
-  port: number;
-  host: string;
-  ca: string[];
-  timeoutMs: number;
-  where: string;
-}
-
-interface MilvusStatus {
-  error_code?: string | number;
-  code?: number;
-  reason?: string;
-  retriable?: boolean;
-}
-
-// Milvus's legacy error codes for a proxy that is up but not serving yet.
-const NOT_READY_ERROR_CODES = new Set(["NotReadyServe", "NotReadyCoordActivating", "RateLimit"]);
-
-const GRPC_CODE_NAMES = [
-  "OK",
-  "CANCELLED",
-  "UNKNOWN",
-  "INVALID_ARGUMENT",
-  "DEADLINE_EXCEEDED",
-  "NOT_FOUND",
-  "ALREADY_EXISTS",
-  "PERMISSION_DENIED",
-  "RESOURCE_EXHAUSTED",
-  "FAILED_PRECONDITION",
-  "ABORTED",
-  "OUT_OF_RANGE",
-  "UNIMPLEMENTED",
-  "INTERNAL",
-  "UNAVAILABLE",
-  "DATA_LOSS",
-  "UNAUTHENTICATED",
-];
-const UNAVAILABLE = 14;
-const DEADLINE_EXCEEDED = 4;
-const UNIMPLEMENTED = 12;
-
-async function checkMilvus(args: MilvusArgs): Promise<string> {
-  const { address, port, host, ca, timeoutMs, where } = args;
-  const client = new MilvusClient({
-    address: `${isIP(address) === 6 ? `[${address}]` : address}:${port}`,
-    ssl: true,
-    tls: {
-      // The SDK passes rootCert to grpc-js credentials.createSsl, which uses it INSTEAD of the default roots;
-      // a Buffer avoids the temp file rootCertPath would need.
-      rootCert: Buffer.from(ca.join("\n")),
-      // SNI and the name checked on the certificate (grpc.ssl_target_name_override).
-      serverName: host,
-    },
-    channelOptions: {
-      // serverName does not change HTTP/2 :authority; a host-rule Ingress answers 404 for any other (DESIGN §5).
-      "grpc.default_authority": host,
-      // The SDK pings every 10 s and drops the channel after 5 s without an answer; the ALB ignores HTTP/2
-      // PINGs, so a slow call would die of keepalive instead of its own deadline.
-      "grpc.keepalive_time_ms": Math.max(5 * 60_000, 2 * timeoutMs),
-      "grpc.keepalive_permit_without_calls": 0,
-    },
-    // One channel is all three sequential RPCs need (the SDK's default keeps 2-10), and closeMilvus relies on it.
-    pool: { min: 1, max: 1 },
-    timeout: timeoutMs,
-    // Step Functions retries with backoff and jitter; SDK retries inside would only stretch one attempt.
-    maxRetries: 0,
-    telemetry: { enabled: false },
-    // The SDK's logger is a process-wide winston console logger, not our JSON logs: keep it to real problems.
-    logLevel: "warn",
-  });
-  try {
-    let connect: unknown;
-    try {
-      connect = await client.connectPromise;
-    } catch (e) {
-      throw grpcError(e, "Connect", args);
-    }
-    const health = (await client.checkHealth().catch((e) => {
-      throw grpcError(e, "CheckHealth", args);
-    })) as { isHealthy?: boolean; reasons?: string[]; status?: MilvusStatus };
-    const version = (await client.getVersion().catch((e) => {
-      throw grpcError(e, "GetVersion", args);
-    })) as { version?: string; status?: MilvusStatus };
-
-    // The SDK's retry interceptor rewrites an UNIMPLEMENTED status into success with an empty message `{}`,
-    // and grpc-js turns an HTTP 404 into UNIMPLEMENTED. So the ALB's 404 (no rule for this :authority yet,
-    // or no targets registered) surfaces as empty answers, not as an error.
-    if (!version.version) {
-      throw new EndpointNotReady(
-        `${where} answered the Milvus RPCs for ${host} with UNIMPLEMENTED, which is what an ALB HTTP 404 ` +
-          "becomes: the listener has no rule for this host yet (the ALB controller is still reconciling), or the " +
-          "request's :authority is not the Ingress host. Retrying; if this persists, check the Ingress rule's host.",
-      );
-    }
-    if (health.isHealthy === false) {
-      // Before the status checks: an unhealthy proxy may also set a non-success status, and it is still
-      // "not ready yet", not a wrong endpoint.
-      throw new EndpointNotReady(
-        `Milvus ${version.version} behind ${where} reports itself unhealthy: ` +
-          `${(health.reasons ?? []).join("; ") || "no reason given"}. Retrying; if this persists, check the Milvus pods.`,
-      );
-    }
-    checkStatus((connect as { status?: MilvusStatus } | undefined)?.status, "Connect", args);
-    checkStatus(version.status, "GetVersion", args);
-    checkStatus(health.status, "CheckHealth", args);
-    if (health.isHealthy !== true) {
-      // GetVersion answered, so this is Milvus itself not implementing CheckHealth: retrying cannot help.
-      throw new VerificationFailed(
-        `Milvus ${version.version} behind ${where} does not implement CheckHealth; verify-connection needs Milvus ` +
-          "2.2 or later.",
-      );
-    }
-    return version.version;
-  } finally {
-    await closeMilvus(client);
-  }
-}
-
-/**
- * Closes the SDK client without leaking a connection. SDK 3.0.6's pool destroy() calls
- * getConnectivityState(true) on the grpc client it has just closed, which makes grpc-js resolve and connect
- * again: one live HTTP/2 connection per verification, never closed, in a warm Lambda container. Closing that
- * (single, see `pool`) grpc client once more after the SDK's close shuts the resurrected connection down.
- */
-async function closeMilvus(client: MilvusClient): Promise<void> {
-  const pool = client.channelPool;
-  const acquired = pool.acquire();
-  // Bounded: our calls have settled so the client should be idle, but cleanup must never hang the step.
-  const grpcClient = await withinMs(acquired, CLOSE_WAIT_MS).catch(() => undefined);
-  if (grpcClient) {
-    await pool.release(grpcClient).catch(() => undefined);
-  } else {
-    // A late acquire must still be returned, or the SDK's close (pool.drain) would wait for it forever.
-    acquired.then((late) => pool.release(late)).catch(() => undefined);
-  }
-  await withinMs(client.closeConnection(), CLOSE_WAIT_MS).catch(() => undefined);
-  await new Promise((resolve) => setImmediate(resolve));
-  grpcClient?.close();
-}
-
-const CLOSE_WAIT_MS = 2_000;
-
-/** The promise's value, or undefined once `ms` have passed. */
-async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** A Milvus status inside an OK gRPC answer: the proxy is reachable but refused. */
-function checkStatus(status: MilvusStatus | undefined, rpc: string, args: MilvusArgs): void {
-  if (!status) return;
-  const ok =
-    (status.error_code === undefined || status.error_code === "Success" || status.error_code === 0) &&
-    (status.code === undefined || status.code === 0);
-  if (ok) return;
-  const said = `${status.error_code ?? ""}${status.code ? ` code ${status.code}` : ""}: ${status.reason || "no reason"}`;
-  if (status.retriable || NOT_READY_ERROR_CODES.has(String(status.error_code))) {
-    throw new EndpointNotReady(`Milvus behind ${args.where} is not ready: ${rpc} returned ${said}; retrying.`);
-  }
-  throw new VerificationFailed(
-    `Milvus behind ${args.where} refused ${rpc} for ${args.host}: ${said}. Check the Milvus proxy's logs and ` +
-      "whether it requires authentication.",
-  );
-}
-
-function grpcError(e: unknown, rpc: string, args: MilvusArgs): MilvusL7Error {
-  if (e instanceof MilvusL7Error) return e;
-  const err = (typeof e === "object" && e !== null ? e : {}) as { code?: unknown; details?: unknown; message?: unknown };
-  const code = typeof err.code === "number" ? err.code : undefined;
-  const details = String(err.details ?? err.message ?? e);
-  const said = `${code !== undefined ? `${GRPC_CODE_NAMES[code] ?? "code"} (${code})` : "error"}: ${details}`;
-  const httpStatus = /HTTP status code (\d{3})/.exec(details)?.[1];
-  const { where, host, timeoutMs } = args;
-  if (code === UNAVAILABLE || httpStatus === "503") {
-    return new EndpointNotReady(
-      `Milvus ${rpc} through ${where} for ${host} failed with ${said}. The ALB answers 503 until its targets pass ` +
-        "health checks, and Milvus answers UNAVAILABLE while starting; retrying.",
-    );
-  }
-  if (code === DEADLINE_EXCEEDED) {
-    return new EndpointNotReady(`Milvus ${rpc} through ${where} for ${host} got no answer within ${timeoutMs} ms (${said}); retrying.`);
-  }
-  if (code === UNIMPLEMENTED) {
-    return new EndpointNotReady(
-      `Milvus ${rpc} through ${where} for ${host} failed with ${said}, which is what an ALB HTTP 404 becomes: ` +
-        "the listener has no rule for this host yet; retrying.",
-    );
-  }
-  return new VerificationFailed(
-    `Milvus ${rpc} through ${where} for ${host} failed with ${said}. Check that the Ingress backend is the Milvus ` +
-      "Service on port 19530 with alb.ingress.kubernetes.io/backend-protocol-version: GRPC, and the Milvus proxy's logs.",
   );
 }
 

@@ -1,7 +1,8 @@
 // verify-connection's core against a local ALB stand-in: a TLS HTTP/2 proxy (node:http2) that serves a chosen
 // certificate and routes gRPC streams by :authority to the Milvus stand-in, 404 for other hosts, like an ALB
-// listener rule for a host-rule Ingress. The real @zilliz/milvus2-sdk-node client and Node's TLS verification run
-// unchanged; only DNS and the trust anchors are injected.
+// listener rule for a host-rule Ingress. verify-connection's gRPC client and Node's TLS verification run
+// unchanged; only DNS and the trust anchors are injected. What it sends is compared with what the real
+// @zilliz/milvus2-sdk-node client sends.
 import { X509Certificate } from "node:crypto";
 import {
   type ClientHttp2Session,
@@ -12,7 +13,18 @@ import {
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
 } from "node:http2";
+import { createRequire } from "node:module";
 import type { AddressInfo, Socket } from "node:net";
+import {
+  type GrpcObject,
+  loadPackageDefinition,
+  Server,
+  ServerCredentials,
+  type ServiceClientConstructor,
+  type UntypedHandleCall,
+} from "@grpc/grpc-js";
+import { fromJSON } from "@grpc/proto-loader";
+import { MilvusClient } from "@zilliz/milvus2-sdk-node";
 import { ACMClient, GetCertificateCommand } from "@aws-sdk/client-acm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -38,6 +50,8 @@ interface AlbProxy {
   port: number;
   /** Every request's :authority, in arrival order. */
   authorities: string[];
+  /** Client connections (TCP) still open. */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -142,6 +156,7 @@ async function startAlbProxy(opts: AlbProxyOptions): Promise<AlbProxy> {
   return {
     port: (server.address() as AddressInfo).port,
     authorities,
+    openConnections: () => sockets.size,
     close() {
       return new Promise((resolve) => {
         for (const s of sessions) s.destroy();
@@ -151,6 +166,53 @@ async function startAlbProxy(opts: AlbProxyOptions): Promise<AlbProxy> {
       });
     },
   };
+}
+
+// ---- a Milvus that records what it receives ---------------------------------------------------------------
+
+interface Received {
+  method: string;
+  request: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+}
+
+interface RecordingMilvus {
+  port: number;
+  received: Received[];
+  close(): Promise<void>;
+}
+
+/** Above 2^53: only an exact int64 decode hands it back unchanged. */
+const IDENTIFIER = "463148839112884225";
+
+/** Connect, CheckHealth and GetVersion from the SDK's own proto and loader options, as the Milvus stand-in. */
+async function startRecordingMilvus(): Promise<RecordingMilvus> {
+  const require = createRequire(import.meta.url);
+  const proto = (require("@zilliz/milvus2-sdk-node/dist/milvus/proto-json/milvus") as { default: object }).default;
+  const pkg = loadPackageDefinition(
+    fromJSON(proto, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true }),
+  );
+  const service = (((pkg.milvus as GrpcObject).proto as GrpcObject).milvus as GrpcObject).MilvusService as ServiceClientConstructor;
+  const ok = { error_code: "Success", reason: "", code: 0 };
+  const answers: Record<string, object> = {
+    Connect: { status: ok, server_info: { build_tags: "v2.5.4" }, identifier: IDENTIFIER },
+    CheckHealth: { status: ok, isHealthy: true, reasons: [] },
+    GetVersion: { status: ok, version: "v2.5.4" },
+  };
+  const received: Received[] = [];
+  const handlers: Record<string, UntypedHandleCall> = {};
+  for (const [method, answer] of Object.entries(answers)) {
+    handlers[method] = ((call: { request: Record<string, unknown>; metadata: { getMap(): Record<string, unknown> } }, callback: (e: null, a: object) => void) => {
+      received.push({ method, request: call.request, metadata: call.metadata.getMap() });
+      callback(null, answer);
+    }) as UntypedHandleCall;
+  }
+  const server = new Server();
+  server.addService(service.service, handlers);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
+  return { port, received, close: () => new Promise((resolve) => server.tryShutdown(() => resolve())) };
 }
 
 // ---- fixtures -------------------------------------------------------------------------------------------
@@ -273,6 +335,62 @@ describe("verifyConnection", () => {
     expect(milvus.calls.slice(before)).toEqual(
       expect.arrayContaining([`Connect@${HOST}`, `CheckHealth@${HOST}`, `GetVersion@${HOST}`]),
     );
+  });
+
+  it("sends what @zilliz/milvus2-sdk-node sends: the same RPCs, Connect request and metadata", async () => {
+    const recording = await startRecordingMilvus();
+    const proxy = await startAlbProxy({ leaf: set.leaf, chainPem: set.chainPem, routes: { [HOST]: recording.port } });
+    proxies.push(proxy);
+    try {
+      const sdk = new MilvusClient({
+        address: `127.0.0.1:${recording.port}`,
+        timeout: 5_000,
+        maxRetries: 0,
+        telemetry: { enabled: false },
+        logLevel: "warn",
+      });
+      await sdk.checkHealth();
+      await sdk.getVersion();
+      await sdk.closeConnection();
+      const bySdk = recording.received.splice(0);
+
+      await verifyConnection(input(), deps(proxy));
+      const byUs = recording.received.splice(0);
+
+      // Equal but for the clock: Connect's client_info.local_time and every call's client-request-unixmsec.
+      const clockless = ({ method, request, metadata }: Received) => {
+        const info = request.client_info as Record<string, unknown> | undefined;
+        if (info) expect(info.local_time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/);
+        expect(metadata["client-request-unixmsec"]).toMatch(/^\d{13}$/);
+        return {
+          method,
+          request: info ? { ...request, client_info: { ...info, local_time: "<clock>" } } : request,
+          metadata: { ...metadata, "client-request-unixmsec": "<clock>" },
+        };
+      };
+      expect(byUs.map((r) => r.method)).toEqual(["Connect", "CheckHealth", "GetVersion"]);
+      expect(byUs.map(clockless)).toEqual(bySdk.map(clockless));
+      // What that is, for the record: SDK 3.0.6 as a nodejs client without user, the default database, and from
+      // the second call on the identifier Connect handed out (an int64 beyond 2^53, echoed exactly).
+      expect(byUs[0]?.request.client_info).toMatchObject({ sdk_type: "nodejs", sdk_version: "3.0.6", user: "" });
+      expect(byUs[0]?.metadata).toMatchObject({ dbname: "default" });
+      expect(byUs[0]?.metadata).not.toHaveProperty("identifier");
+      expect(byUs[2]?.metadata).toMatchObject({ dbname: "default", identifier: IDENTIFIER });
+    } finally {
+      await recording.close();
+    }
+  });
+
+  it("leaves no connection open: the TLS check's and the gRPC channel's are closed", async () => {
+    const proxy = await startAlbProxy({ leaf: set.leaf, chainPem: set.chainPem, routes: { [HOST]: milvus.port } });
+    proxies.push(proxy);
+    await verifyConnection(input(), deps(proxy));
+    // Also after a call that did not finish: its deadline expired.
+    milvus.setFault("deadline");
+    await failure(verifyConnection(input(), { ...deps(proxy), timeoutMs: 300 }));
+    const deadline = Date.now() + 2_000;
+    while (proxy.openConnections() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(proxy.openConnections()).toBe(0);
   });
 
   it("a different certificate served (the previous one) → EndpointNotReady naming both", async () => {

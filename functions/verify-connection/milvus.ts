@@ -1,0 +1,230 @@
+// verify-connection's Milvus check: Connect, CheckHealth and GetVersion through the ALB.
+//
+// Milvus's own gRPC API over @grpc/grpc-js, the transport @zilliz/milvus2-sdk-node uses, but not the SDK itself:
+// its root module loads all of it (bulk writer, winston …; 1.66 MB bundled, ~300 ms of cold init), and every
+// MilvusClient parses the whole Milvus proto four times (grpc/BaseClient.js: protobufjs Root.fromJSON of
+// milvus.base and schema.base; grpc/GrpcClient.js: proto-loader fromJSON of milvus for MilvusService and again for
+// ClientTelemetryService), 0.25–0.4 s of CPU per check, which made a 20-target renewal CPU-bound. Here the three
+// RPCs use a descriptor generated from the SDK's own proto JSON (milvus-proto.ts, by scripts/milvus-proto.ts; a
+// test fails when it is stale), parsed once per module, and send what SDK 3.0.6 sends (a test compares the two;
+// the SDK file paths below are under @zilliz/milvus2-sdk-node/dist/milvus).
+import type * as tls from "node:tls";
+import { isIP } from "node:net";
+import { Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import protobuf from "protobufjs/light.js";
+import { EndpointNotReady, type MilvusL7Error, VerificationFailed } from "../lib/errors";
+import { MILVUS_PROTO, MILVUS_SDK_VERSION } from "./milvus-proto";
+
+const SERVICE = "milvus.proto.milvus.MilvusService";
+const milvusRoot = protobuf.Root.fromJSON(MILVUS_PROTO as protobuf.INamespace);
+milvusRoot.resolveAll();
+
+/**
+ * How the SDK's gRPC client turns answers into objects (grpc/GrpcClient.js LOADER_OPTIONS, keepCase names). int64s
+ * (Connect's identifier) become exact strings: protobufjs requires its dependency `long` (util/minimal.js).
+ */
+const TO_OBJECT: protobuf.IConversionOptions = { longs: String, enums: String, defaults: true, oneofs: true };
+
+type MilvusRpc = "Connect" | "CheckHealth" | "GetVersion";
+type Message = Record<string, unknown>;
+
+/**
+ * A unary method as @grpc/proto-loader would define it: path, and the protobufjs (de)serializers it would build,
+ * for grpc-js's generic Client.makeUnaryRequest. Not proto-loader itself: its fromJSON also builds a
+ * FileDescriptorProto of every type (protobufjs/ext/descriptor), ~35 ms here against ~1 ms for Root.fromJSON.
+ */
+function unaryMethod(name: MilvusRpc) {
+  const method = milvusRoot.lookupService(SERVICE).methods[name];
+  const request = method?.resolvedRequestType;
+  const response = method?.resolvedResponseType;
+  if (!request || !response) throw new Error(`${SERVICE}.${name} is missing from milvus-proto.ts`);
+  return {
+    path: `/${SERVICE}/${name}`,
+    serialize: (value: Message) => Buffer.from(request.encode(request.fromObject(value)).finish()),
+    deserialize: (bytes: Buffer) => response.toObject(response.decode(bytes), TO_OBJECT) as Message,
+  };
+}
+
+const RPCS = { Connect: unaryMethod("Connect"), CheckHealth: unaryMethod("CheckHealth"), GetVersion: unaryMethod("GetVersion") };
+
+/** What the SDK's connect() sends (grpc/GrpcClient.js _getServerInfo) for a client without username or options. */
+function connectRequest(): Message {
+  return {
+    client_info: {
+      sdk_type: "nodejs",
+      sdk_version: MILVUS_SDK_VERSION,
+      local_time: localTime(new Date()),
+      user: "",
+      reserved: {},
+    },
+  };
+}
+
+/** dayjs().format("YYYY-MM-DD HH:mm:ss.SSS"), the SDK's local_time. */
+function localTime(d: Date): string {
+  const p = (n: number, width = 2) => String(n).padStart(width, "0");
+  return (
+    `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
+    `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`
+  );
+}
+
+/**
+ * The metadata the SDK's interceptors put on every call (utils/Grpc.js getMetaInterceptor with the client's map
+ * from grpc/GrpcClient.js, then getRequestMetadataInterceptor; names in const/client.js METADATA): the database
+ * (the proxy takes a request's database from it), the identifier Connect handed out, the send time. No
+ * `authorization`: the SDK sends it only with a token or username and password, and requests carry neither.
+ */
+function callMetadata(identifier: string | undefined): Metadata {
+  const metadata = new Metadata();
+  metadata.set("dbname", "default");
+  if (identifier) metadata.set("identifier", identifier);
+  metadata.set("client-request-unixmsec", String(Date.now()));
+  return metadata;
+}
+
+export interface MilvusArgs {
+  address: string;
+  port: number;
+  host: string;
+  trust: tls.SecureContext;
+  timeoutMs: number;
+  where: string;
+}
+
+interface MilvusStatus {
+  error_code?: string | number;
+  code?: number;
+  reason?: string;
+  retriable?: boolean;
+}
+
+// Milvus's legacy error codes for a proxy that is up but not serving yet.
+const NOT_READY_ERROR_CODES = new Set(["NotReadyServe", "NotReadyCoordActivating", "RateLimit"]);
+
+/**
+ * One unary call with the deadline `timeoutMs`. UNIMPLEMENTED resolves to undefined, as the SDK's retry
+ * interceptor turns it into an empty answer (utils/Grpc.js getRetryInterceptor): a Milvus older than Connect
+ * (the SDK then carries on without an identifier) or CheckHealth; grpc-js also maps an HTTP 404 to it.
+ */
+function call(client: Client, rpc: MilvusRpc, request: Message, identifier: string | undefined, args: MilvusArgs) {
+  const { path, serialize, deserialize } = RPCS[rpc];
+  return new Promise<Message | undefined>((resolve, reject) => {
+    client.makeUnaryRequest(
+      path,
+      serialize,
+      deserialize,
+      request,
+      callMetadata(identifier),
+      { deadline: Date.now() + args.timeoutMs },
+      (error, answer) => {
+        if (!error) resolve(answer);
+        else if (error.code === status.UNIMPLEMENTED) resolve(undefined);
+        else reject(grpcError(error, rpc, args));
+      },
+    );
+  });
+}
+
+export async function checkMilvus(args: MilvusArgs): Promise<string> {
+  const { address, port, host, trust, where } = args;
+  // As the SDK's BaseClient sets it up for `ssl` with `tls: { rootCert, serverName }` (grpc/BaseClient.js), except
+  // that the trust store is the one the TLS check used: createSsl(rootCert) would parse every root again.
+  const client = new Client(
+    `${isIP(address) === 6 ? `[${address}]` : address}:${port}`,
+    credentials.createFromSecureContext(trust),
+    {
+      // SNI and the name checked on the certificate.
+      "grpc.ssl_target_name_override": host,
+      // ssl_target_name_override does not change HTTP/2 :authority; a host-rule Ingress answers 404 for any other
+      // (DESIGN §5).
+      "grpc.default_authority": host,
+      // No keepalive options: grpc-js sends no HTTP/2 PINGs unless grpc.keepalive_time_ms is set. The ALB ignores
+      // PINGs, so the SDK's default (ping every 10 s, drop the channel after 5 s without an answer) had to be
+      // overridden, or a slow call would die of keepalive instead of its own deadline.
+    },
+  );
+  try {
+    // Sequential, as the SDK's checkHealth() and getVersion() wait for connect(). No retries inside: Step Functions
+    // retries the step with backoff and jitter.
+    const connect = await call(client, "Connect", connectRequest(), undefined, args);
+    const identifier = connect?.identifier ? String(connect.identifier) : undefined;
+    const health = ((await call(client, "CheckHealth", {}, identifier, args)) ?? {}) as {
+      isHealthy?: boolean;
+      reasons?: string[];
+      status?: MilvusStatus;
+    };
+    const version = ((await call(client, "GetVersion", {}, identifier, args)) ?? {}) as { version?: string; status?: MilvusStatus };
+
+    // grpc-js turns an HTTP 404 into UNIMPLEMENTED, so the ALB's 404 (no rule for this :authority yet, or no
+    // targets registered) leaves every answer empty.
+    if (!version.version) {
+      throw new EndpointNotReady(
+        `${where} answered the Milvus RPCs for ${host} with UNIMPLEMENTED, which is what an ALB HTTP 404 ` +
+          "becomes: the listener has no rule for this host yet (the ALB controller is still reconciling), or the " +
+          "request's :authority is not the Ingress host. Retrying; if this persists, check the Ingress rule's host.",
+      );
+    }
+    if (health.isHealthy === false) {
+      // Before the status checks: an unhealthy proxy may also set a non-success status, and it is still
+      // "not ready yet", not a wrong endpoint.
+      throw new EndpointNotReady(
+        `Milvus ${version.version} behind ${where} reports itself unhealthy: ` +
+          `${(health.reasons ?? []).join("; ") || "no reason given"}. Retrying; if this persists, check the Milvus pods.`,
+      );
+    }
+    checkStatus(connect?.status as MilvusStatus | undefined, "Connect", args);
+    checkStatus(version.status, "GetVersion", args);
+    checkStatus(health.status, "CheckHealth", args);
+    if (health.isHealthy !== true) {
+      // GetVersion answered, so this is Milvus itself not implementing CheckHealth: retrying cannot help.
+      throw new VerificationFailed(
+        `Milvus ${version.version} behind ${where} does not implement CheckHealth; verify-connection needs Milvus ` +
+          "2.2 or later.",
+      );
+    }
+    return version.version;
+  } finally {
+    // Closes the channel and its connection to the ALB (a test checks none is left open).
+    client.close();
+  }
+}
+
+/** A Milvus status inside an OK gRPC answer: the proxy is reachable but refused. */
+function checkStatus(status: MilvusStatus | undefined, rpc: string, args: MilvusArgs): void {
+  if (!status) return;
+  const ok =
+    (status.error_code === undefined || status.error_code === "Success" || status.error_code === 0) &&
+    (status.code === undefined || status.code === 0);
+  if (ok) return;
+  const said = `${status.error_code ?? ""}${status.code ? ` code ${status.code}` : ""}: ${status.reason || "no reason"}`;
+  if (status.retriable || NOT_READY_ERROR_CODES.has(String(status.error_code))) {
+    throw new EndpointNotReady(`Milvus behind ${args.where} is not ready: ${rpc} returned ${said}; retrying.`);
+  }
+  throw new VerificationFailed(
+    `Milvus behind ${args.where} refused ${rpc} for ${args.host}: ${said}. Check the Milvus proxy's logs and ` +
+      "whether it requires authentication.",
+  );
+}
+
+/** A failed call (its status code and details, from grpc-js) as our retryable or terminal error. */
+function grpcError(e: ServiceError, rpc: string, args: MilvusArgs): MilvusL7Error {
+  const { code, details } = e;
+  const said = `${status[code] ?? "code"} (${code}): ${details}`;
+  const httpStatus = /HTTP status code (\d{3})/.exec(details)?.[1];
+  const { where, host, timeoutMs } = args;
+  if (code === status.UNAVAILABLE || httpStatus === "503") {
+    return new EndpointNotReady(
+      `Milvus ${rpc} through ${where} for ${host} failed with ${said}. The ALB answers 503 until its targets pass ` +
+        "health checks, and Milvus answers UNAVAILABLE while starting; retrying.",
+    );
+  }
+  if (code === status.DEADLINE_EXCEEDED) {
+    return new EndpointNotReady(`Milvus ${rpc} through ${where} for ${host} got no answer within ${timeoutMs} ms (${said}); retrying.`);
+  }
+  return new VerificationFailed(
+    `Milvus ${rpc} through ${where} for ${host} failed with ${said}. Check that the Ingress backend is the Milvus ` +
+      "Service on port 19530 with alb.ingress.kubernetes.io/backend-protocol-version: GRPC, and the Milvus proxy's logs.",
+  );
+}
+
