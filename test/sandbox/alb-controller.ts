@@ -662,8 +662,8 @@ interface ListenerConfig {
 }
 
 interface DataPlaneDeps {
-  acm: ACMClient;
-  privateKeyFor: (pem: string) => string | undefined;
+  /** The certificate behind an ARN, as ACM holds it now (see certificateReader). */
+  loadCertificate: (arn: string) => Promise<CertMaterial>;
   targetFor: AlbControllerOptions["targetFor"];
   fault: () => AlbFault;
   certificateRefreshMs: number;
@@ -685,15 +685,40 @@ const FIXED_BODY: Record<number, string> = {
   503: "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n</body>\r\n</html>\r\n",
 };
 
-async function loadCertificate(deps: DataPlaneDeps, arn: string): Promise<CertMaterial> {
-  const out = await deps.acm.send(new GetCertificateCommand({ CertificateArn: arn }));
-  const certPem = out.Certificate;
-  if (!certPem) throw new Error(`ACM returned no certificate body for ${arn}`);
-  const keyPem = deps.privateKeyFor(certPem);
-  // A sandbox wiring problem, not an AWS behaviour: a real ALB always has the imported key.
-  if (!keyPem) throw new Error(`sandbox: the key store has no private key for the certificate in ${arn}`);
-  const chainPem = out.CertificateChain ?? "";
-  return { certPem, chainPem, keyPem, x509: new X509Certificate(certPem) };
+/**
+ * Reads certificates from ACM for every load balancer of the simulator. Each real ALB re-reads its certificates on
+ * its own, on AWS's side; here they all run in the test's process, so load balancers serving the same ARN share a
+ * read made within the last `maxAgeMs` (the refresh interval: a re-import is still picked up within it), and the same
+ * PEM yields the same parsed material. Without this, 20 ALBs re-reading one certificate every 200 ms kept moto and
+ * the process busy with work that costs a real deployment nothing.
+ */
+function certificateReader(acm: ACMClient, privateKeyFor: (pem: string) => string | undefined, maxAgeMs: number) {
+  const recent = new Map<string, { at: number; material: Promise<CertMaterial> }>();
+  const parsed = new Map<string, CertMaterial>();
+  async function read(arn: string): Promise<CertMaterial> {
+    const out = await acm.send(new GetCertificateCommand({ CertificateArn: arn }));
+    const certPem = out.Certificate;
+    if (!certPem) throw new Error(`ACM returned no certificate body for ${arn}`);
+    const chainPem = out.CertificateChain ?? "";
+    const key = `${certPem.trim()}\n${chainPem.trim()}`;
+    const known = parsed.get(key);
+    if (known) return known;
+    const keyPem = privateKeyFor(certPem);
+    // A sandbox wiring problem, not an AWS behaviour: a real ALB always has the imported key.
+    if (!keyPem) throw new Error(`sandbox: the key store has no private key for the certificate in ${arn}`);
+    const material = { certPem, chainPem, keyPem, x509: new X509Certificate(certPem) };
+    parsed.set(key, material);
+    return material;
+  }
+  return (arn: string): Promise<CertMaterial> => {
+    const hit = recent.get(arn);
+    if (hit && Date.now() - hit.at < maxAgeMs) return hit.material;
+    const material = read(arn);
+    recent.set(arn, { at: Date.now(), material });
+    // A failed read is not remembered: the next caller asks ACM again.
+    material.catch(() => recent.delete(arn));
+    return material;
+  };
 }
 
 function sameMaterial(a: CertMaterial, b: CertMaterial): boolean {
@@ -759,6 +784,7 @@ class DataPlane {
   }
 
   setMinVersion(v: tls.SecureVersion): void {
+    if (v === this.minVersion) return;
     this.minVersion = v;
     this.syncDefaultContext(true);
   }
@@ -841,7 +867,7 @@ class DataPlane {
         if (!entry) continue;
         let fresh: CertMaterial;
         try {
-          fresh = await loadCertificate(this.deps, arn);
+          fresh = await this.deps.loadCertificate(arn);
         } catch (e) {
           // ACM would not let an in-use certificate be deleted; keep serving what we have.
           this.deps.log(`certificate refresh for ${arn} failed: ${errorText(e)}`);
@@ -1154,8 +1180,7 @@ export async function startAlbController(opts: AlbControllerOptions): Promise<Al
   const running = new Set<Promise<void>>();
 
   const dataPlaneDeps: DataPlaneDeps = {
-    acm: opts.acm,
-    privateKeyFor: opts.privateKeyFor,
+    loadCertificate: certificateReader(opts.acm, opts.privateKeyFor, certificateRefreshMs),
     targetFor: opts.targetFor,
     fault: () => fault,
     certificateRefreshMs,
@@ -1539,7 +1564,7 @@ export async function startAlbController(opts: AlbControllerOptions): Promise<Al
       const cached = new Set(lb.plane ? lb.certificateArns : []);
       materials = await Promise.all(
         // Certificates the listener already holds are kept (and refreshed in the background).
-        model.certificateArns.map(async (arn) => (cached.has(arn) ? undefined : loadCertificate(dataPlaneDeps, arn))),
+        model.certificateArns.map(async (arn) => (cached.has(arn) ? undefined : dataPlaneDeps.loadCertificate(arn))),
       );
     }
 
