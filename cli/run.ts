@@ -273,7 +273,6 @@ async function localFunctions(env: LocalEnv): Promise<LocalFunctions> {
       "VerifyConnectionFunctionArn",
       verifyConnection.makeHandler({
         resolve: env.resolve ?? verifyCore.resolveAlb,
-        trustAnchors: verifyCore.acmTrustAnchors(aws.acm),
         ...(env.verifyTimeoutMs ? { timeoutMs: env.verifyTimeoutMs } : {}),
       }),
     ),

@@ -16,8 +16,8 @@
 //   vpcId, vpcSubnetIds, securityGroupId   all three, for a cluster with a private API endpoint: apply-ingress,
 //                         get-ingress-status, patch-service and verify-connection then run in those subnets with
 //                         that security group. The cluster's security group must admit it on 443, and the subnets
-//                         need a route to the EKS and ACM APIs (NAT, or interface endpoints for eks and acm) and
-//                         to the ALB (an internet-facing ALB needs NAT).
+//                         need a route to the EKS API (NAT, or an interface endpoint for eks) and to the ALB (an
+//                         internet-facing ALB needs NAT).
 //   alarmEmail            e-mail address subscribed to the failure topic
 //   alarmTopicArn         an existing SNS topic to alert instead of the one this stack creates
 //   createAccessEntry     "false" for clusters on the aws-auth ConfigMap (default true)

@@ -86,7 +86,8 @@ export class MilvusL7Stack extends Stack {
         "KubernetesRole",
         "milvus-l7 apply-ingress, get-ingress-status, patch-service, remove-ingress: the Milvus namespace(s) of one EKS cluster",
       ),
-      verifyConnection: lambdaRole("VerifyConnectionRole", "milvus-l7 verify-connection: read the imported certificate from ACM"),
+      // No AWS API: the trust anchors come with the certificate in the step's input (ImportedCertificate.trustAnchors).
+      verifyConnection: lambdaRole("VerifyConnectionRole", "milvus-l7 verify-connection: calls no AWS API (TLS and gRPC through the ALB)"),
       recordDeployment: lambdaRole("RecordDeploymentRole", "milvus-l7 record-deployment: write the deployments registry"),
       targetLease: lambdaRole("TargetLeaseRole", "milvus-l7 target-lease: lease items of the deployments registry, this workflow's executions"),
       upsertDns: lambdaRole("UpsertDnsRole", "milvus-l7 upsert-dns: alias records in the configured Route 53 hosted zones"),
@@ -139,9 +140,6 @@ export class MilvusL7Stack extends Stack {
     });
 
     this.grantImportCertificate(this.roles.importCertificate, config);
-    this.roles.verifyConnection.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: "ReadImportedCertificate", actions: ["acm:GetCertificate"], resources: [this.certificateArns()] }),
-    );
 
     this.grantUpsertDns(this.roles.upsertDns, config);
 
@@ -273,14 +271,13 @@ export class MilvusL7Stack extends Stack {
       );
     }
 
-    const certificates = iam5ResourceFinding(this, this.certificateArns());
     Validations.of(role).acknowledge(
       {
         id: "AwsSolutions-IAM5[Resource::*]",
         reason: "acm:ListCertificates supports no resource-level permissions (AWS accepts only Resource \"*\"); it lists certificate summaries, no key material.",
       },
       {
-        id: certificates,
+        id: iam5ResourceFinding(this, this.certificateArns()),
         reason:
           "ACM certificates of this account and region: ImportCertificate creates a certificate whose ARN is unknown until it exists, and re-imports and reads target ARNs chosen per request.",
       },
@@ -289,9 +286,5 @@ export class MilvusL7Stack extends Stack {
         reason: "s3:GetObject under a configured certificate prefix only: the PEM object keys below it are named per request.",
       })),
     );
-    Validations.of(this.roles.verifyConnection).acknowledge({
-      id: certificates,
-      reason: "acm:GetCertificate on ACM certificates of this account and region: the certificate to verify is chosen per request.",
-    });
   }
 }

@@ -361,8 +361,31 @@ async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
 // ---------------------------------------------------------------------------------------------------------------
 // 1. Bundles
 
+/**
+ * Modules imported in the same rounds as the functions, to tell which part of a cold init is ours: nothing at all
+ * (the process's own module loading), and nothing but one AWS SDK client — the least any function that calls AWS
+ * loads (the SDK's code and the Node built-ins it needs: https, crypto, zlib, streams).
+ */
+const REFERENCE_MODULES: Record<string, string> = {
+  "(empty module)": "export const handler = async () => undefined;",
+  "(one AWS SDK client)": [
+    'import { DynamoDBClient } from "@aws-sdk/client-dynamodb";',
+    "const client = new DynamoDBClient({});",
+    "export const handler = async () => client.config.region();",
+  ].join("\n"),
+};
+
+interface ReferenceFigures {
+  name: string;
+  bytes: number;
+  initBytes: number;
+  coldInitMs: number;
+  coldInitCpuMs: number;
+}
+
 interface BundleSet {
   figures: FunctionFigures[];
+  references: ReferenceFigures[];
   /** Production bundle per function. */
   files: Map<string, string>;
 }
@@ -382,7 +405,10 @@ async function benchBundles(work: string, runs: number): Promise<BundleSet> {
     if (!ours || !baseline) throw new Error(`no bundle for ${name}`);
     return { name, ours, baseline };
   });
-  say(`   built ${built.length * 2} bundles in ${round((performance.now() - buildStarted) / 1000, 1)} s`);
+  const references = await Promise.all(
+    Object.entries(REFERENCE_MODULES).map(async ([name, source], i) => ({ name, bundle: await bundleSource(source, join(work, "reference", String(i))), samples: [] as Sample[] })),
+  );
+  say(`   built ${built.length * 2 + references.length} bundles in ${round((performance.now() - buildStarted) / 1000, 1)} s`);
   const samples = new Map(names.map((n) => [n, { ours: [] as Sample[], baseline: [] as Sample[], sourceMaps: [] as Sample[] }]));
   // Interleaved and rotated, one process at a time, so a busy spell hits ours and the baseline alike.
   for (let r = 0; r < runs; r++) {
@@ -398,6 +424,7 @@ async function benchBundles(work: string, runs: number): Promise<BundleSet> {
       ];
       for (let i = 0; i < order.length; i++) await order[(i + r) % order.length]?.();
     }
+    for (const reference of references) reference.samples.push(await coldImport(reference.bundle.file, "reference"));
     say(`   round ${r + 1}/${runs} done`);
   }
   const figures = built.map(({ name, ours, baseline }): FunctionFigures => {
@@ -426,7 +453,17 @@ async function benchBundles(work: string, runs: number): Promise<BundleSet> {
       topPackages: topPackages(ours.metafile),
     };
   });
-  return { figures, files: new Map(built.map((b) => [b.name, b.ours.file])) };
+  return {
+    figures,
+    references: references.map(({ name, bundle, samples: taken }) => ({
+      name,
+      bytes: bundle.bytes,
+      initBytes: bundle.initBytes,
+      coldInitMs: round(median(taken.map((x) => x.ms))),
+      coldInitCpuMs: round(median(taken.map((x) => x.cpuMs))),
+    })),
+    files: new Map(built.map((b) => [b.name, b.ours.file])),
+  };
 }
 
 function topPackages(metafile: Metafile) {
@@ -729,7 +766,6 @@ async function benchSandbox(verifyBundleFile: string | undefined): Promise<Sandb
     let verifyBundle: Record<string, unknown> = { skipped: "no verify-connection bundle" };
     const verifyEvent = demo.lastEvent.get("verify-connection");
     if (verifyBundleFile && verifyEvent) {
-      const { acmTrustAnchors } = await import("../functions/verify-connection/core");
       const bundled = (await import(pathToFileURL(verifyBundleFile).href)) as typeof import("../functions/verify-connection/handler");
       const handler = bundled.makeHandler({
         resolve: async (hostname) => {
@@ -737,7 +773,6 @@ async function benchSandbox(verifyBundleFile: string | undefined): Promise<Sandb
           if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
           return found;
         },
-        trustAnchors: acmTrustAnchors(sandbox.aws.acm),
         timeoutMs: 5_000,
       });
       const cpu = process.cpuUsage();
@@ -1001,6 +1036,7 @@ async function main(argv: string[]): Promise<void> {
       machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus().length, loadAvgBefore: loadBefore.map((l) => round(l, 2)), loadAvgAfter: loadavg().map((l) => round(l, 2)) },
       options: { runs, n },
       functions: bundles.figures,
+      references: bundles.references,
       kubernetes,
       demo: sandbox.demo,
       workflow,
@@ -1027,6 +1063,7 @@ function roundCost(c: CostEstimate) {
 function printReport(r: {
   machine: { loadAvgBefore: number[]; cpus: number; node: string };
   functions: FunctionFigures[];
+  references: ReferenceFigures[];
   kubernetes: KubernetesFigures;
   demo: SandboxFigures["demo"];
   workflow: { transitions: number; usdPerRun: number; usdPerRenewal20: number; transitionsRenewal20: number; memoryAssumedFor: string[] };
@@ -1055,6 +1092,7 @@ function printReport(r: {
         f.coldInitSourceMapsMs.toFixed(0),
         `${f.met.bytes ? "size ✓" : "size ✗"} ${f.met.coldInit ? "init ✓" : "init ✗"}`,
       ]),
+      ...r.references.map((f) => [f.name, mb(f.bytes), mb(f.initBytes), "", "", f.coldInitMs.toFixed(0), "", "", f.coldInitCpuMs.toFixed(0), "", "reference"]),
     ]),
   );
   say("");

@@ -29,6 +29,7 @@ import {
   type PemBundle,
   pemForAcm,
   sameCertificateAndChain,
+  selfSignedRoots,
   uncoveredHosts,
 } from "../lib/certificates";
 import { AcmRejected, CertificateRejected, CertificateSourceError, InvalidRequest } from "../lib/errors";
@@ -102,6 +103,9 @@ export async function importCertificate(
     fingerprint256: checked.fingerprint256,
     notAfter: checked.notAfter,
     imported,
+    // The chain as sent is the chain ACM holds (imported now, or found identical). What ACM may append (moto
+    // appends an Amazon CA) issued none of it, so it lies on no path from the leaf and anchors nothing.
+    trustAnchors: selfSignedRoots(pem.chain),
   });
 
   if (arn) {
@@ -109,7 +113,13 @@ export async function importCertificate(
     // A renewal trigger (an S3 write, ACM's expiry warning) must never replace a certificate with an older one.
     if (input.certificate.onlyIfNewer && current?.NotAfter && Date.parse(checked.notAfter) <= current.NotAfter.getTime()) {
       const held = await getPem(deps.acm, arn);
-      return { arn, fingerprint256: fingerprintOf(held.certificate), notAfter: current.NotAfter.toISOString(), imported: false };
+      return {
+        arn,
+        fingerprint256: fingerprintOf(held.certificate),
+        notAfter: current.NotAfter.toISOString(),
+        imported: false,
+        trustAnchors: selfSignedRoots(held.chain),
+      };
     }
     await importPem(deps.acm, pem, arn);
     return result(arn, true);
@@ -160,7 +170,7 @@ async function useAsIs(acm: ACMClient, arn: string, hosts: string[], now: Date):
   }
   // Host coverage is judged on the certificate itself, by the same rules as for imported PEMs; ACM's
   // DomainName/SubjectAlternativeNames are the same names, quoted in the message.
-  const { certificate } = await getPem(acm, arn);
+  const { certificate, chain } = await getPem(acm, arn);
   const missing = uncoveredHosts(new X509Certificate(certificate), hosts);
   if (missing.length > 0) {
     const names = [...new Set([detail.DomainName, ...(detail.SubjectAlternativeNames ?? [])].filter(Boolean))];
@@ -174,6 +184,7 @@ async function useAsIs(acm: ACMClient, arn: string, hosts: string[], now: Date):
     fingerprint256: fingerprintOf(certificate),
     notAfter: (detail.NotAfter ?? new Date(new X509Certificate(certificate).validTo)).toISOString(),
     imported: false,
+    trustAnchors: selfSignedRoots(chain),
   };
 }
 

@@ -369,6 +369,26 @@ export function certificatesOf(pem: string | undefined): X509Certificate[] {
 }
 
 /**
+ * The self-signed CA certificates among the PEM blocks of a chain, as PEM: the trust anchors that travel with an
+ * imported certificate (ImportedCertificate.trustAnchors). Lenient, unlike the checks above: the chain may be
+ * ACM's copy, which ACM accepted; a block that does not parse cannot be an anchor anyway.
+ */
+export function selfSignedRoots(chainPem: string | undefined): string[] {
+  const blocks = chainPem?.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const roots: string[] = [];
+  for (const block of blocks) {
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(block);
+    } catch {
+      continue;
+    }
+    if (cert.ca && cert.checkIssued(cert) && cert.verify(cert.publicKey)) roots.push(cert.toString());
+  }
+  return roots;
+}
+
+/**
  * Whether ACM already holds this leaf and chain. ACM's returned chain may end with certificates we did not
  * send (moto appends an Amazon root; its source says AWS does too): an extra certificate is ignored unless it
  * issued the last one we sent, which means the stored chain is longer than the new one — a real difference.

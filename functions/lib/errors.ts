@@ -27,6 +27,21 @@ export class EndpointNotReady extends MilvusL7Error {
   readonly retryable = true;
 }
 
+/**
+ * How the verify states retry EndpointNotReady: 12 retries from 10 s, ×1.5, at most 60 s apart, with full jitter
+ * (each wait random up to its interval), so about 5 minutes of waiting (test/unit/asl-definition.test.ts checks this
+ * sentence against the ASL).
+ */
+export const ENDPOINT_RETRIES = "The workflow retries this for about 5 minutes";
+
+/**
+ * An EndpointNotReady whose message reads right mid-run and as the run's Cause, which the last one becomes when the
+ * retries run out: `observed` says what was seen and why it can pass (a full sentence); `ifPersists`, what to check.
+ */
+export function endpointNotReady(observed: string, ifPersists: string): EndpointNotReady {
+  return new EndpointNotReady(`${observed} ${ENDPOINT_RETRIES}; if it persists, ${ifPersists}`);
+}
+
 /** Another execution holds the target's lease; this one waits (the ASL retries) until it is released or expires. */
 export class TargetBusy extends MilvusL7Error {
   override readonly name = "TargetBusy";

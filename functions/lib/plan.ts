@@ -60,4 +60,13 @@ export interface ImportedCertificate {
   notAfter: string;
   /** Whether this run wrote to ACM (false when ACM already held the identical certificate, or arn used as is). */
   imported: boolean;
+  /**
+   * The self-signed CA certificates of the chain ACM holds for the ARN, as PEM: public certificates, no key
+   * material. verify-connection trusts them in addition to Node's roots, so that a private-CA certificate verifies.
+   * Trusting a root because it came with the certificate is sound only together with verify-connection's
+   * fingerprint check: what is proven is that the ALB serves exactly the imported certificate, with a chain that
+   * verifies to the root its owner supplied. They travel here, from the step that just read or wrote that chain,
+   * so that verify-connection needs no ACM call (nor the client, nor the permission).
+   */
+  trustAnchors: string[];
 }

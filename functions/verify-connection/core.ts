@@ -4,17 +4,16 @@
 //  2. Milvus through the ALB over its gRPC API, as @zilliz/milvus2-sdk-node speaks it: Connect, CheckHealth,
 //     GetVersion (milvus.ts).
 // Every failure leaves as EndpointNotReady (the ASL retries: the ALB is still converging) or VerificationFailed
-// (terminal: the path is provably wrong, the message says what to fix). DNS resolution and the trust anchors
-// come in as dependencies so the sandbox drives the same code as production.
+// (terminal: the path is provably wrong, the message says what to fix). DNS resolution comes in as a dependency
+// so the sandbox drives the same code as production; the trust anchors come with the certificate
+// (ImportedCertificate.trustAnchors), so this step calls no AWS API.
 import { X509Certificate } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import * as tls from "node:tls";
-import { type ACMClient, GetCertificateCommand } from "@aws-sdk/client-acm";
 import { httpsListenPorts } from "../lib/alb-annotations";
-import { translateAwsError } from "../lib/aws-errors";
-import { AcmRejected, EndpointNotReady, MilvusL7Error, VerificationFailed } from "../lib/errors";
+import { endpointNotReady, MilvusL7Error, VerificationFailed } from "../lib/errors";
 import type { ImportedCertificate, Target } from "../lib/plan";
-import { checkMilvus } from "./milvus";
+import { type MilvusArgs, checkMilvus } from "./milvus";
 
 export interface VerifyInput {
   target: Target;
@@ -31,11 +30,6 @@ export interface VerifyDeps {
    * sandbox: the simulator's local port.
    */
   resolve: (hostname: string, port: number) => Promise<{ address: string; port: number }>;
-  /**
-   * PEM CA certificates to trust in addition to Node's `tls.rootCertificates` (production: `acmTrustAnchors`,
-   * the self-signed roots of the imported chain, so a private-CA certificate verifies).
-   */
-  trustAnchors: (certificateArn: string) => Promise<string[]>;
   /** Bound for the TLS handshake and for each Milvus RPC. Default 10 s. */
   timeoutMs?: number;
 }
@@ -69,23 +63,29 @@ export async function verifyConnection(input: VerifyInput, deps: VerifyDeps): Pr
   } catch (e) {
     if (e instanceof MilvusL7Error) throw e;
     // A new ALB's (or record's) DNS name takes a minute or two to resolve everywhere.
-    throw new EndpointNotReady(
+    throw endpointNotReady(
       `The ${connectTo === host ? "host name" : "ALB hostname"} ${connectTo} does not resolve yet (${describe(e)}). A new DNS name can take a ` +
-        "few minutes to propagate; retrying.",
+        "few minutes to propagate.",
+      connectTo === host
+        ? `check the alias record for ${host} in the hosted zone, and that the zone is the one its domain delegates to.`
+        : "check that the Ingress still has this address (kubectl get ingress) and that the ALB exists.",
     );
   }
   const { address, port } = endpoint;
   const where = connectTo === host ? `ALB ${albHostname} via ${host} (${address}:${port})` : `ALB ${albHostname} (${address}:${port})`;
 
-  const trust = trustStore(await deps.trustAnchors(certificate.arn));
+  // Node's roots plus the anchors import-certificate returned (sound with the fingerprint check below: see
+  // ImportedCertificate.trustAnchors). `?? []`: an execution that passed ImportCertificate before an upgrade
+  // reaches this code without them; a public-CA certificate still verifies.
+  const trust = trustStore(certificate.trustAnchors ?? []);
   const served = await handshake({ address, port, host, trust, timeoutMs, where, certificate });
   if (served.fingerprint256 !== certificate.fingerprint256) {
-    throw new EndpointNotReady(
+    throw endpointNotReady(
       `${where} serves a different certificate for ${host} than the one in ${certificate.arn}: ` +
         `served ${certSummary(served)}; imported SHA-256 ${certificate.fingerprint256}, notAfter ` +
         `${certificate.notAfter}. Right after a (re-)import the ALB can serve the previous certificate for a few ` +
-        "minutes; retrying. If this persists, check the Ingress's alb.ingress.kubernetes.io/certificate-arn " +
-        "annotation and the HTTPS listener's certificates.",
+        "minutes.",
+      CERTIFICATE_ARN_ADVICE,
     );
   }
 
@@ -120,15 +120,13 @@ function trustStore(anchors: string[]): tls.SecureContext {
   return lastTrustStore.context;
 }
 
-interface HandshakeArgs {
-  address: string;
-  port: number;
-  host: string;
-  trust: tls.SecureContext;
-  timeoutMs: number;
-  where: string;
+/** The same endpoint, trust and bounds as the Milvus check, plus the certificate the ALB must serve. */
+interface HandshakeArgs extends MilvusArgs {
   certificate: ImportedCertificate;
 }
+
+const CERTIFICATE_ARN_ADVICE =
+  "check the Ingress's alb.ingress.kubernetes.io/certificate-arn annotation and the HTTPS listener's certificates.";
 
 // Connection-level failures: the ALB (or its DNS, or a node of it) is not up yet, or dropped us.
 const NETWORK_CODES = new Set([
@@ -213,18 +211,19 @@ function handshakeError(e: Error & { code?: string }, presented: X509Certificate
   const code = e.code ?? "";
   const said = `${code || e.name}: ${e.message}`;
   if (NETWORK_CODES.has(code)) {
-    return new EndpointNotReady(
+    return endpointNotReady(
       `${where} did not complete a TLS handshake for ${host} (${said}). A new ALB takes a few minutes to accept ` +
-        "connections; retrying.",
+        "connections.",
+      "check that the ALB is active and that its security groups admit this function on the listener's port.",
     );
   }
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || code === "HOSTNAME_MISMATCH") {
     if (presented && presented.fingerprint256 !== certificate.fingerprint256) {
-      return new EndpointNotReady(
+      return endpointNotReady(
         `${where} serves a certificate that does not cover ${host} and is not the one in ${certificate.arn}: ` +
           `served ${certSummary(presented)}; imported SHA-256 ${certificate.fingerprint256}, notAfter ` +
-          `${certificate.notAfter}. The ALB may still serve its previous certificate; retrying. If this persists, ` +
-          "check the Ingress's certificate-arn annotation.",
+          `${certificate.notAfter}. The ALB may still serve its previous certificate.`,
+        CERTIFICATE_ARN_ADVICE,
       );
     }
     return new VerificationFailed(
@@ -236,9 +235,10 @@ function handshakeError(e: Error & { code?: string }, presented: X509Certificate
   if (code === "CERT_HAS_EXPIRED" && Date.parse(certificate.notAfter) > Date.now()) {
     // The imported certificate is still valid, so the expired one the ALB served is not it: the listener
     // has not picked up the renewal yet (the usual state right after re-importing an expired certificate).
-    return new EndpointNotReady(
+    return endpointNotReady(
       `${where} serves an expired certificate for ${host}, but the one in ${certificate.arn} is valid until ` +
-        `${certificate.notAfter}: the ALB still serves the previous certificate; retrying.`,
+        `${certificate.notAfter}: the ALB still serves the previous certificate.`,
+      CERTIFICATE_ARN_ADVICE,
     );
   }
   if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID") {
@@ -252,13 +252,15 @@ function handshakeError(e: Error & { code?: string }, presented: X509Certificate
     const why =
       `${where} serves a certificate chain for ${host} that does not lead to a trusted root (${said}). It is ` +
       `trusted when it chains to a public CA in Node's root store, or to a self-signed root included in the ` +
-      `chain imported into ${certificate.arn}. Re-import with the complete chain (intermediates in order, ending ` +
-      "with your private root), or use a certificate from a public CA.";
+      `chain imported into ${certificate.arn}.`;
+    const fix = "with the complete chain (intermediates in order, ending with your private root), or use a certificate from a public CA.";
     // Right after a (re-)import the ALB may still serve the previous certificate, whose chain can end in a root
     // we no longer trust (a renewal from another private CA); the rejected handshake hides which certificate it
     // was, so give the listener time before calling the chain broken.
-    if (certificate.imported) return new EndpointNotReady(`${why} The certificate was just imported; retrying in case the ALB still serves the previous one.`);
-    return new VerificationFailed(why);
+    if (certificate.imported) {
+      return endpointNotReady(`${why} The certificate was just imported, and the ALB may still serve the previous one.`, `re-import ${fix}`);
+    }
+    return new VerificationFailed(`${why} Re-import ${fix}`);
   }
   return new VerificationFailed(
     `The TLS handshake with ${where} for ${host} failed (${said}). Check the listener's ` +
@@ -288,36 +290,4 @@ function describe(e: unknown): string {
 export async function resolveAlb(hostname: string, port: number): Promise<{ address: string; port: number }> {
   const { address } = await lookup(hostname);
   return { address, port };
-}
-
-/**
- * Production `trustAnchors`: the self-signed roots in the chain imported into ACM. Trusting a root because it
- * came with the certificate is sound here only together with the fingerprint check: what is proven is that the
- * ALB serves exactly the imported certificate, with a chain that verifies to the root its owner supplied.
- */
-export function acmTrustAnchors(acm: ACMClient): (certificateArn: string) => Promise<string[]> {
-  return async (certificateArn) => {
-    try {
-      const out = await acm.send(new GetCertificateCommand({ CertificateArn: certificateArn }));
-      return selfSignedRoots(out.CertificateChain ?? "");
-    } catch (e) {
-      throw translateAwsError(e, `acm:GetCertificate on ${certificateArn}`, (m) => new AcmRejected(m));
-    }
-  };
-}
-
-/** The self-signed CA certificates among the PEM blocks of a chain, as PEM. */
-export function selfSignedRoots(chainPem: string): string[] {
-  const blocks = chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  const roots: string[] = [];
-  for (const block of blocks) {
-    let cert: X509Certificate;
-    try {
-      cert = new X509Certificate(block);
-    } catch {
-      continue; // ACM accepted the chain; an unparsable block cannot be an anchor anyway
-    }
-    if (cert.ca && cert.checkIssued(cert) && cert.verify(cert.publicKey)) roots.push(cert.toString());
-  }
-  return roots;
 }

@@ -1,8 +1,7 @@
-import { ACMClient } from "@aws-sdk/client-acm";
 import { type StepEvent, createHandler } from "../lib/handler";
-import { type VerifyDeps, type VerifyInput, acmTrustAnchors, resolveAlb, verifyConnection } from "./core";
+import { type VerifyDeps, type VerifyInput, resolveAlb, verifyConnection } from "./core";
 
 export const makeHandler = (deps: VerifyDeps) =>
   createHandler("verify-connection", (event: VerifyInput & StepEvent) => verifyConnection(event, deps));
 
-export const handler = makeHandler({ resolve: resolveAlb, trustAnchors: acmTrustAnchors(new ACMClient({})) });
+export const handler = makeHandler({ resolve: resolveAlb });

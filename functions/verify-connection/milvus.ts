@@ -12,7 +12,7 @@ import type * as tls from "node:tls";
 import { isIP } from "node:net";
 import { Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import protobuf from "protobufjs/light.js";
-import { EndpointNotReady, type MilvusL7Error, VerificationFailed } from "../lib/errors";
+import { endpointNotReady, type MilvusL7Error, VerificationFailed } from "../lib/errors";
 import { MILVUS_PROTO, MILVUS_SDK_VERSION } from "./milvus-proto";
 
 const SERVICE = "milvus.proto.milvus.MilvusService";
@@ -159,18 +159,20 @@ export async function checkMilvus(args: MilvusArgs): Promise<string> {
     // grpc-js turns an HTTP 404 into UNIMPLEMENTED, so the ALB's 404 (no rule for this :authority yet, or no
     // targets registered) leaves every answer empty.
     if (!version.version) {
-      throw new EndpointNotReady(
+      throw endpointNotReady(
         `${where} answered the Milvus RPCs for ${host} with UNIMPLEMENTED, which is what an ALB HTTP 404 ` +
           "becomes: the listener has no rule for this host yet (the ALB controller is still reconciling), or the " +
-          "request's :authority is not the Ingress host. Retrying; if this persists, check the Ingress rule's host.",
+          "request's :authority is not the Ingress host.",
+        "check the Ingress rule's host.",
       );
     }
     if (health.isHealthy === false) {
       // Before the status checks: an unhealthy proxy may also set a non-success status, and it is still
       // "not ready yet", not a wrong endpoint.
-      throw new EndpointNotReady(
+      throw endpointNotReady(
         `Milvus ${version.version} behind ${where} reports itself unhealthy: ` +
-          `${(health.reasons ?? []).join("; ") || "no reason given"}. Retrying; if this persists, check the Milvus pods.`,
+          `${(health.reasons ?? []).join("; ") || "no reason given"}.`,
+        "check the Milvus pods.",
       );
     }
     checkStatus(connect?.status as MilvusStatus | undefined, "Connect", args);
@@ -199,7 +201,7 @@ function checkStatus(status: MilvusStatus | undefined, rpc: string, args: Milvus
   if (ok) return;
   const said = `${status.error_code ?? ""}${status.code ? ` code ${status.code}` : ""}: ${status.reason || "no reason"}`;
   if (status.retriable || NOT_READY_ERROR_CODES.has(String(status.error_code))) {
-    throw new EndpointNotReady(`Milvus behind ${args.where} is not ready: ${rpc} returned ${said}; retrying.`);
+    throw endpointNotReady(`Milvus behind ${args.where} is not ready: ${rpc} returned ${said}.`, "check the Milvus pods and the proxy's logs.");
   }
   throw new VerificationFailed(
     `Milvus behind ${args.where} refused ${rpc} for ${args.host}: ${said}. Check the Milvus proxy's logs and ` +
@@ -214,13 +216,17 @@ function grpcError(e: ServiceError, rpc: string, args: MilvusArgs): MilvusL7Erro
   const httpStatus = /HTTP status code (\d{3})/.exec(details)?.[1];
   const { where, host, timeoutMs } = args;
   if (code === status.UNAVAILABLE || httpStatus === "503") {
-    return new EndpointNotReady(
+    return endpointNotReady(
       `Milvus ${rpc} through ${where} for ${host} failed with ${said}. The ALB answers 503 until its targets pass ` +
-        "health checks, and Milvus answers UNAVAILABLE while starting; retrying.",
+        "health checks, and Milvus answers UNAVAILABLE while starting.",
+      "check the health of the ALB's targets (its target group) and the Milvus pods.",
     );
   }
   if (code === status.DEADLINE_EXCEEDED) {
-    return new EndpointNotReady(`Milvus ${rpc} through ${where} for ${host} got no answer within ${timeoutMs} ms (${said}); retrying.`);
+    return endpointNotReady(
+      `Milvus ${rpc} through ${where} for ${host} got no answer within ${timeoutMs} ms (${said}).`,
+      "check the Milvus proxy's logs and load.",
+    );
   }
   return new VerificationFailed(
     `Milvus ${rpc} through ${where} for ${host} failed with ${said}. Check that the Ingress backend is the Milvus ` +

@@ -399,17 +399,13 @@ function expectFailsFast(run: WorkflowRun, state: string, error: string, causePa
 
 /** verify-connection as index.ts wires it, with a shorter deadline for the DEADLINE_EXCEEDED scenarios. */
 async function verifyWithTimeout(sb: Sandbox, timeoutMs: number): Promise<LocalFunction> {
-  const [{ makeHandler }, { acmTrustAnchors }] = await Promise.all([
-    import("../../functions/verify-connection/handler"),
-    import("../../functions/verify-connection/core"),
-  ]);
+  const { makeHandler } = await import("../../functions/verify-connection/handler");
   const handler = makeHandler({
     resolve: async (hostname) => {
       const found = sb.alb.resolve(hostname);
       if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
       return found;
     },
-    trustAnchors: acmTrustAnchors(sb.aws.acm),
     timeoutMs,
   });
   return (event) => handler(event, lambdaContext("verify-connection"));
@@ -920,7 +916,8 @@ describe("Milvus and ALB faults", () => {
     record(sb, { group, fault: "old certificate served after re-import", step: "verify-connection", how: "`alb.setFault({ servedCertificateLagMs: 1 h })` on a renewal", expected: "persistent", state: "VerifyThroughAlb" }, run);
     expect(run.error).toBe("EndpointNotReady");
     expect(retriesOf(run, "VerifyThroughAlb")).toBe(12);
-    expect(run.cause).toContain("retrying in case the ALB still serves the previous one");
+    expect(run.cause).toContain("The certificate was just imported, and the ALB may still serve the previous one.");
+    expect(run.cause).toContain("if it persists, re-import with the complete chain");
   });
 
   it("UNAVAILABLE, persistent: fails after the retries, the Layer-4 endpoint untouched", async () => {

@@ -31,6 +31,8 @@ let other: CertificateSet;
 const secretJson = (s: CertificateSet) =>
   JSON.stringify({ certificate: s.leaf.certPem, chain: s.chainPem, privateKey: s.leaf.keyPem });
 const fp = (s: CertificateSet) => new X509Certificate(s.leaf.certPem).fingerprint256;
+/** The set's self-signed root as Node writes PEM: the one trust anchor of its chain. */
+const rootOf = (s: CertificateSet) => new X509Certificate(s.root.certPem).toString();
 const fromSecret: PlannedCertificate["source"] = { secretsManager: { secretId: SECRET } };
 const fromS3: PlannedCertificate["source"] = {
   s3: { bucket: BUCKET, certificateKey: "live/cert.pem", chainKey: "live/chain.pem", privateKeyKey: "live/privkey.pem" },
@@ -80,7 +82,12 @@ describe("import-certificate on moto", () => {
 
   it("imports a new certificate from a Secrets Manager secret", async () => {
     const out = await importCertificate({ certificate: { source: fromSecret }, hosts: [HOST] }, deps);
-    expect(out).toMatchObject({ fingerprint256: fp(first), notAfter: first.leaf.cert.notAfter.toISOString(), imported: true });
+    expect(out).toMatchObject({
+      fingerprint256: fp(first),
+      notAfter: first.leaf.cert.notAfter.toISOString(),
+      imported: true,
+      trustAnchors: [rootOf(first)],
+    });
     arn = out.arn;
     expect(arn).toMatch(/^arn:aws:acm:us-east-2:\d{12}:certificate\//);
 
@@ -100,10 +107,12 @@ describe("import-certificate on moto", () => {
       fingerprint256: fp(first),
       notAfter: first.leaf.cert.notAfter.toISOString(),
       imported: false,
+      trustAnchors: [rootOf(first)],
     });
     expect(await importCertificate({ certificate: { source: fromSecret }, hosts: [HOST] }, deps)).toMatchObject({
       arn,
       imported: false,
+      trustAnchors: [rootOf(first)],
     });
     expect(await countCertificates()).toBe(before);
   });
@@ -127,7 +136,13 @@ describe("import-certificate on moto", () => {
   it("re-imports a renewed certificate into the same ARN; GetCertificate then returns the new one", async () => {
     await deps.secretsManager.send(new PutSecretValueCommand({ SecretId: SECRET, SecretString: secretJson(renewed) }));
     const out = await importCertificate({ certificate: { arn, source: fromSecret }, hosts: [HOST] }, deps);
-    expect(out).toEqual({ arn, fingerprint256: fp(renewed), notAfter: renewed.leaf.cert.notAfter.toISOString(), imported: true });
+    expect(out).toEqual({
+      arn,
+      fingerprint256: fp(renewed),
+      notAfter: renewed.leaf.cert.notAfter.toISOString(),
+      imported: true,
+      trustAnchors: [rootOf(renewed)],
+    });
 
     const held = await acm.send(new GetCertificateCommand({ CertificateArn: arn }));
     expect(new X509Certificate(held.Certificate ?? "").fingerprint256).toBe(fp(renewed));
@@ -136,12 +151,14 @@ describe("import-certificate on moto", () => {
     expect((await importCertificate({ certificate: { arn, source: fromSecret }, hosts: [HOST] }, deps)).imported).toBe(false);
   });
 
-  it("uses an ARN as is without a source", async () => {
+  it("uses an ARN as is without a source, the anchors read from the chain ACM holds", async () => {
+    // moto appends an Amazon intermediate to every chain: not self-signed, so not an anchor.
     expect(await importCertificate({ certificate: { arn }, hosts: [HOST] }, deps)).toEqual({
       arn,
       fingerprint256: fp(renewed),
       notAfter: renewed.leaf.cert.notAfter.toISOString(),
       imported: false,
+      trustAnchors: [rootOf(renewed)],
     });
   });
 

@@ -688,9 +688,9 @@ const FIXED_BODY: Record<number, string> = {
 /**
  * Reads certificates from ACM for every load balancer of the simulator. Each real ALB re-reads its certificates on
  * its own, on AWS's side; here they all run in the test's process, so load balancers serving the same ARN share a
- * read made within the last `maxAgeMs` (the refresh interval: a re-import is still picked up within it), and the same
- * PEM yields the same parsed material. Without this, 20 ALBs re-reading one certificate every 200 ms kept moto and
- * the process busy with work that costs a real deployment nothing.
+ * read made within the last `maxAgeMs`, and the same PEM yields the same parsed material. Without this, 20 ALBs
+ * re-reading one certificate every 200 ms kept moto and the process busy with work that costs a real deployment
+ * nothing. `maxAgeMs` is a quarter of the refresh interval, so a re-import is still served within 1.25 intervals.
  */
 function certificateReader(acm: ACMClient, privateKeyFor: (pem: string) => string | undefined, maxAgeMs: number) {
   const recent = new Map<string, { at: number; material: Promise<CertMaterial> }>();
@@ -1180,7 +1180,7 @@ export async function startAlbController(opts: AlbControllerOptions): Promise<Al
   const running = new Set<Promise<void>>();
 
   const dataPlaneDeps: DataPlaneDeps = {
-    loadCertificate: certificateReader(opts.acm, opts.privateKeyFor, certificateRefreshMs),
+    loadCertificate: certificateReader(opts.acm, opts.privateKeyFor, certificateRefreshMs / 4),
     targetFor: opts.targetFor,
     fault: () => fault,
     certificateRefreshMs,

@@ -178,14 +178,13 @@ async function realHandlers(env: {
   running: Set<string>;
   watchSeconds: number;
 }): Promise<LocalFunctions> {
-  const [resolveRequest, importCertificate, applyIngress, getIngressStatus, verifyConnection, patchService, verifyCore, recordDeployment] = await Promise.all([
+  const [resolveRequest, importCertificate, applyIngress, getIngressStatus, verifyConnection, patchService, recordDeployment] = await Promise.all([
     import("../../functions/resolve-request/handler"),
     import("../../functions/import-certificate/handler"),
     import("../../functions/apply-ingress/handler"),
     import("../../functions/get-ingress-status/handler"),
     import("../../functions/verify-connection/handler"),
     import("../../functions/patch-service/handler"),
-    import("../../functions/verify-connection/core"),
     import("../../functions/record-deployment/handler"),
   ]);
   const [targetLease, removeIngress, upsertDns] = await Promise.all([
@@ -215,7 +214,6 @@ async function realHandlers(env: {
       "verify-connection",
       verifyConnection.makeHandler({
         resolve: (hostname) => sandboxDns(hostname, env.alb, env.aws.route53),
-        trustAnchors: verifyCore.acmTrustAnchors(env.aws.acm),
         timeoutMs: 5_000,
       }),
     ),

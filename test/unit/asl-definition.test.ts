@@ -1,13 +1,21 @@
 // Static checks of statemachine/milvus-l7.asl.json: valid ASL, every error name known, every Task guarded.
 import aslValidator from "asl-validator";
 import { describe, expect, it } from "vitest";
-import { type MilvusL7Error, errorClasses } from "../../functions/lib/errors";
+import { ENDPOINT_RETRIES, type MilvusL7Error, errorClasses } from "../../functions/lib/errors";
 import { allStates, renderDefinition } from "../sandbox/workflow";
 
 type State = {
   Type: string;
+  Resource?: string;
   Parameters?: Record<string, unknown>;
-  Retry?: { ErrorEquals: string[]; JitterStrategy?: string; MaxDelaySeconds?: number; BackoffRate?: number }[];
+  Retry?: {
+    ErrorEquals: string[];
+    IntervalSeconds?: number;
+    MaxAttempts?: number;
+    JitterStrategy?: string;
+    MaxDelaySeconds?: number;
+    BackoffRate?: number;
+  }[];
   Catch?: { ErrorEquals: string[]; Next: string }[];
   Choices?: Record<string, unknown>[];
 };
@@ -65,6 +73,20 @@ describe("statemachine/milvus-l7.asl.json", () => {
       expect(catchers.flatMap((c) => c.ErrorEquals), name).toContain("States.ALL");
       for (const c of catchers) expect(endsIn(c.Next), `${name} → ${c.Next}`).toEqual(["Fail"]);
       expect(task.Parameters?.["executionArn.$"], name).toBe("$$.Execution.Id");
+    }
+  });
+
+  it("retries EndpointNotReady in the verify states for as long as its messages say", () => {
+    const verifies = tasks.filter(([, t]) => t.Resource?.includes("VerifyConnectionFunctionArn"));
+    expect(verifies.map(([name]) => name)).toEqual(["VerifyThroughAlb", "VerifyAfterCutover"]);
+    for (const [name, task] of verifies) {
+      const r = task.Retry?.find((x) => x.ErrorEquals.includes("EndpointNotReady"));
+      expect(r, name).toBeDefined();
+      const { IntervalSeconds = 1, MaxAttempts = 3, BackoffRate = 2, MaxDelaySeconds = Number.POSITIVE_INFINITY, JitterStrategy } = r ?? {};
+      // Full jitter waits a random time up to each interval: half of it on average.
+      let seconds = 0;
+      for (let k = 0; k < MaxAttempts; k++) seconds += Math.min(IntervalSeconds * BackoffRate ** k, MaxDelaySeconds) / (JitterStrategy === "FULL" ? 2 : 1);
+      expect(ENDPOINT_RETRIES, name).toContain(`about ${Math.round(seconds / 60)} minutes`);
     }
   });
 

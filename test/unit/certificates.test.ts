@@ -9,6 +9,7 @@ import {
   type PemBundle,
   pemForAcm,
   sameCertificateAndChain,
+  selfSignedRoots,
 } from "../../functions/lib/certificates";
 import { CertificateRejected } from "../../functions/lib/errors";
 import { type CertificateSet, certificateSet, type Issued, issue, keyObject } from "../sandbox/pki";
@@ -291,6 +292,22 @@ describe("fingerprintOf and sameCertificateAndChain", () => {
     expect(sameCertificateAndChain({ certificate: set.leaf.certPem, chain: set.intermediate.certPem }, wanted)).toBe(false);
     // ACM holds [intermediate, root]; the new bundle drops the root: a real change, not ACM's addition.
     expect(sameCertificateAndChain(wanted, { certificate: set.leaf.certPem, chain: set.intermediate.certPem })).toBe(false);
+  });
+});
+
+describe("selfSignedRoots (the trust anchors import-certificate returns)", () => {
+  it("keeps only the self-signed CA of a chain", () => {
+    const roots = selfSignedRoots(set.chainPem);
+    expect(roots.map((pem) => new X509Certificate(pem).fingerprint256)).toEqual([new X509Certificate(set.root.certPem).fingerprint256]);
+    expect(selfSignedRoots(set.intermediate.certPem)).toEqual([]);
+    expect(selfSignedRoots("")).toEqual([]);
+    expect(selfSignedRoots(undefined)).toEqual([]);
+  });
+
+  it("skips a self-signed leaf (not a CA) and a block that does not parse", async () => {
+    const selfSignedLeaf = await issue({ commonName: HOST, dnsNames: [HOST] });
+    const damaged = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    expect(selfSignedRoots(`${selfSignedLeaf.certPem}${damaged}${set.root.certPem}`)).toHaveLength(1);
   });
 });
 

@@ -116,6 +116,7 @@ describe("importCertificate with a source", () => {
       fingerprint256: fp(set),
       notAfter: set.leaf.cert.notAfter.toISOString(),
       imported: true,
+      trustAnchors: [rootOf(set)],
     });
     const [call] = acm.commandCalls(ImportCertificateCommand);
     const input = call?.args[0].input;
@@ -149,7 +150,13 @@ describe("importCertificate with a source", () => {
 
     const out = await importCertificate({ certificate: { arn: ARN, source: fromSecret }, hosts: [HOST] }, deps());
 
-    expect(out).toEqual({ arn: ARN, fingerprint256: fp(renewed), notAfter: renewed.leaf.cert.notAfter.toISOString(), imported: true });
+    expect(out).toEqual({
+      arn: ARN,
+      fingerprint256: fp(renewed),
+      notAfter: renewed.leaf.cert.notAfter.toISOString(),
+      imported: true,
+      trustAnchors: [rootOf(renewed)],
+    });
     const input = acm.commandCalls(ImportCertificateCommand)[0]?.args[0].input;
     expect(input?.CertificateArn).toBe(ARN);
     expect(input?.Tags).toBeUndefined();
@@ -163,7 +170,14 @@ describe("importCertificate with a source", () => {
 
     const out = await importCertificate({ certificate: { arn: ARN, source: fromSecret, onlyIfNewer: true }, hosts: [HOST] }, deps());
 
-    expect(out).toEqual({ arn: ARN, fingerprint256: fp(renewed), notAfter: renewed.leaf.cert.notAfter.toISOString(), imported: false });
+    // What ACM holds, anchors included (the run ends without verifying, but the result stays true to the ARN).
+    expect(out).toEqual({
+      arn: ARN,
+      fingerprint256: fp(renewed),
+      notAfter: renewed.leaf.cert.notAfter.toISOString(),
+      imported: false,
+      trustAnchors: [rootOf(renewed)],
+    });
     expect(acm.commandCalls(ImportCertificateCommand)).toHaveLength(0);
   });
 
@@ -188,7 +202,14 @@ describe("importCertificate with a source", () => {
 
     const out = await importCertificate({ certificate: { arn: ARN, source: fromSecret }, hosts: [HOST] }, deps());
 
-    expect(out).toEqual({ arn: ARN, fingerprint256: fp(set), notAfter: set.leaf.cert.notAfter.toISOString(), imported: false });
+    // The root ACM appended issued nothing of the chain: not an anchor.
+    expect(out).toEqual({
+      arn: ARN,
+      fingerprint256: fp(set),
+      notAfter: set.leaf.cert.notAfter.toISOString(),
+      imported: false,
+      trustAnchors: [rootOf(set)],
+    });
     expect(acm.commandCalls(ImportCertificateCommand)).toHaveLength(0);
   });
 
@@ -216,7 +237,7 @@ describe("importCertificate with a source", () => {
 
     const out = await importCertificate({ certificate: { source: fromSecret }, hosts: [HOST] }, deps());
 
-    expect(out).toMatchObject({ arn: ARN, imported: false });
+    expect(out).toMatchObject({ arn: ARN, imported: false, trustAnchors: [rootOf(set)] });
     expect(acm.commandCalls(ImportCertificateCommand)).toHaveLength(0);
     // The candidate with another expiry is not even fetched.
     expect(acm.commandCalls(GetCertificateCommand)).toHaveLength(1);
@@ -245,7 +266,14 @@ describe("importCertificate with an ARN only", () => {
 
     const out = await importCertificate({ certificate: { arn: ARN }, hosts: [HOST] }, deps());
 
-    expect(out).toEqual({ arn: ARN, fingerprint256: fp(set), notAfter: set.leaf.cert.notAfter.toISOString(), imported: false });
+    // The anchors from the chain ACM holds for the ARN.
+    expect(out).toEqual({
+      arn: ARN,
+      fingerprint256: fp(set),
+      notAfter: set.leaf.cert.notAfter.toISOString(),
+      imported: false,
+      trustAnchors: [rootOf(set)],
+    });
     expect(acm.commandCalls(ImportCertificateCommand)).toHaveLength(0);
     expect(sm.calls()).toHaveLength(0);
   });
@@ -456,4 +484,9 @@ describe("translateAwsError", () => {
 
 function fp(s: CertificateSet): string {
   return new X509Certificate(s.leaf.certPem).fingerprint256;
+}
+
+/** The set's self-signed root, as PEM the way Node writes it: the one trust anchor of its chain. */
+function rootOf(s: CertificateSet): string {
+  return new X509Certificate(s.root.certPem).toString();
 }

@@ -1,7 +1,7 @@
 // verify-connection's core against a local ALB stand-in: a TLS HTTP/2 proxy (node:http2) that serves a chosen
 // certificate and routes gRPC streams by :authority to the Milvus stand-in, 404 for other hosts, like an ALB
 // listener rule for a host-rule Ingress. verify-connection's gRPC client and Node's TLS verification run
-// unchanged; only DNS and the trust anchors are injected. What it sends is compared with what the real
+// unchanged; only DNS is injected, and the trust anchors come with the certificate, as import-certificate returns them. What it sends is compared with what the real
 // @zilliz/milvus2-sdk-node client sends.
 import { X509Certificate } from "node:crypto";
 import {
@@ -25,17 +25,10 @@ import {
 } from "@grpc/grpc-js";
 import { fromJSON } from "@grpc/proto-loader";
 import { MilvusClient } from "@zilliz/milvus2-sdk-node";
-import { ACMClient, GetCertificateCommand } from "@aws-sdk/client-acm";
-import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  acmTrustAnchors,
-  resolveAlb,
-  selfSignedRoots,
-  type VerifyDeps,
-  type VerifyInput,
-  verifyConnection,
-} from "../../functions/verify-connection/core";
+import { selfSignedRoots } from "../../functions/lib/certificates";
+import { resolveAlb, type VerifyDeps, type VerifyInput, verifyConnection } from "../../functions/verify-connection/core";
+import { ENDPOINT_RETRIES } from "../../functions/lib/errors";
 import type { ImportedCertificate, Target } from "../../functions/lib/plan";
 import { type MilvusServer, startMilvusServer } from "../sandbox/milvus-server";
 import { type CertificateSet, certificateSet, type Issued, issue } from "../sandbox/pki";
@@ -232,9 +225,16 @@ let siblingLeaf: Issued;
 let wrongNameLeaf: Issued;
 
 /** `justImported`: whether this run wrote the certificate to ACM (the ALB may then still serve the old one). */
-function imported(leaf: Issued, arn = ARN, justImported = false): ImportedCertificate {
+/** As import-certificate returns it; the trust anchors by default as it derives them: set's self-signed root. */
+function imported(leaf: Issued, opts: { justImported?: boolean; trustAnchors?: string[] } = {}): ImportedCertificate {
   const x = new X509Certificate(leaf.certPem);
-  return { arn, fingerprint256: x.fingerprint256, notAfter: new Date(x.validTo).toISOString(), imported: justImported };
+  return {
+    arn: ARN,
+    fingerprint256: x.fingerprint256,
+    notAfter: new Date(x.validTo).toISOString(),
+    imported: opts.justImported ?? false,
+    trustAnchors: opts.trustAnchors ?? selfSignedRoots(set.chainPem),
+  };
 }
 
 const target: Target = {
@@ -248,19 +248,13 @@ function input(certificate: ImportedCertificate = imported(set.leaf)): VerifyInp
   return { target, certificate, albHostname: ALB };
 }
 
-function deps(proxy: AlbProxy, extra: Partial<VerifyDeps> = {}): VerifyDeps {
+function deps(proxy: AlbProxy): VerifyDeps {
   return {
     resolve: async (hostname) => {
       expect(hostname).toBe(ALB);
       return { address: "127.0.0.1", port: proxy.port };
     },
-    // As production derives them: the self-signed roots in the imported chain.
-    trustAnchors: async (arn) => {
-      expect(arn).toBe(ARN);
-      return selfSignedRoots(set.chainPem);
-    },
     timeoutMs: 5_000,
-    ...extra,
   };
 }
 
@@ -274,6 +268,12 @@ async function failure(p: Promise<unknown>): Promise<Error> {
   const error = outcome.error as Error;
   // Messages become the execution's Cause: never certificate material.
   expect(error.message).not.toContain("BEGIN");
+  // The last EndpointNotReady becomes the Cause once the retries run out: it says they happen and what to check
+  // then, never a bare "retrying".
+  if (error.name === "EndpointNotReady") {
+    expect(error.message).toMatch(new RegExp(`\\. ${ENDPOINT_RETRIES}; if it persists, [a-z].+\\.$`));
+    expect(error.message).not.toMatch(/retrying/i);
+  }
   return error;
 }
 
@@ -410,7 +410,7 @@ describe("verifyConnection", () => {
   it("a chain to an untrusted root → VerificationFailed naming the reason and the fix", async () => {
     // The imported certificate itself, from a private CA whose root was not in the imported chain.
     const error = await failure(
-      verifyConnection(input(imported(otherCa.leaf)), deps(untrusted, { trustAnchors: async () => [] })),
+      verifyConnection(input(imported(otherCa.leaf, { trustAnchors: [] })), deps(untrusted)),
     );
     expect(error.name).toBe("VerificationFailed");
     expect(error.message).toMatch(/UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
@@ -421,7 +421,7 @@ describe("verifyConnection", () => {
 
   it("an untrusted chain right after a re-import is retryable: the ALB may still serve the previous certificate", async () => {
     const error = await failure(
-      verifyConnection(input(imported(otherCa.leaf, ARN, true)), deps(untrusted, { trustAnchors: async () => [] })),
+      verifyConnection(input(imported(otherCa.leaf, { justImported: true, trustAnchors: [] })), deps(untrusted)),
     );
     expect(error.name).toBe("EndpointNotReady");
     expect(error.message).toContain("does not lead to a trusted root");
@@ -430,11 +430,8 @@ describe("verifyConnection", () => {
 
   it("a self-signed root in the served chain is still untrusted unless it is a trust anchor", async () => {
     const error = await failure(
-      verifyConnection(input(imported(otherCa.leaf)), {
-        ...deps(good),
-        // good serves set's chain including its root; trusting otherCa's root instead must not help.
-        trustAnchors: async () => selfSignedRoots(otherCa.chainPem),
-      }),
+      // good serves set's chain including its root; trusting otherCa's root instead must not help.
+      verifyConnection(input(imported(otherCa.leaf, { trustAnchors: selfSignedRoots(otherCa.chainPem) })), deps(good)),
     );
     expect(error.name).toBe("VerificationFailed");
     expect(error.message).toContain("SELF_SIGNED_CERT_IN_CHAIN");
@@ -515,39 +512,5 @@ describe("verifyConnection", () => {
     );
     expect(error.name).toBe("EndpointNotReady");
     expect(error.message).toContain(`The ALB hostname ${ALB} does not resolve yet`);
-  });
-});
-
-describe("trust anchors from ACM", () => {
-  const acm = mockClient(ACMClient);
-  afterEach(() => acm.reset());
-  afterAll(() => acm.restore());
-
-  it("selfSignedRoots keeps only the self-signed CA of a chain", () => {
-    const roots = selfSignedRoots(set.chainPem);
-    expect(roots).toHaveLength(1);
-    expect(new X509Certificate(roots[0] ?? "").fingerprint256).toBe(new X509Certificate(set.root.certPem).fingerprint256);
-    expect(selfSignedRoots(set.intermediate.certPem)).toEqual([]);
-    expect(selfSignedRoots("")).toEqual([]);
-  });
-
-  it("acmTrustAnchors reads GetCertificate's chain", async () => {
-    acm.on(GetCertificateCommand, { CertificateArn: ARN }).resolves({
-      Certificate: set.leaf.certPem,
-      CertificateChain: set.chainPem,
-    });
-    const anchors = await acmTrustAnchors(new ACMClient({ region: "us-east-2" }))(ARN);
-    expect(anchors.map((p) => new X509Certificate(p).subject)).toEqual(["CN=milvus-l7 Test Root CA"]);
-  });
-
-  it("acmTrustAnchors translates ACM errors", async () => {
-    const client = new ACMClient({ region: "us-east-2" });
-    acm.on(GetCertificateCommand).rejects(Object.assign(new Error("denied"), { name: "AccessDeniedException" }));
-    const denied = await failure(acmTrustAnchors(client)(ARN));
-    expect(denied.name).toBe("AcmRejected");
-    expect(denied.message).toContain(`acm:GetCertificate on ${ARN}`);
-    acm.on(GetCertificateCommand).rejects(Object.assign(new Error("slow down"), { name: "ThrottlingException" }));
-    const throttled = await failure(acmTrustAnchors(client)(ARN));
-    expect(throttled.name).toBe("AwsUnavailable");
   });
 });

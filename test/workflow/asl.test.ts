@@ -19,6 +19,11 @@ const plan = (overrides: Partial<Plan> = {}): Plan => ({
   ...overrides,
 });
 
+/** A trust anchor as import-certificate returns it: for verify-connection only, never in the run's output. */
+const ANCHOR = "-----BEGIN CERTIFICATE-----\nZmFrZSByb290\n-----END CERTIFICATE-----\n";
+/** The certificate in the run's output: what import-certificate returned, without the anchors. */
+const outputCertificate = () => ({ arn: plan().certificate.arn, fingerprint256: "AA:BB", notAfter: "2027-01-01T00:00:00.000Z", imported: false });
+
 /** Fakes of the six steps; the address appears on poll `readyOnPoll`. */
 function fakes(opts: { plan?: Plan; readyOnPoll?: number } = {}) {
   const calls: string[] = [];
@@ -30,7 +35,7 @@ function fakes(opts: { plan?: Plan; readyOnPoll?: number } = {}) {
     },
     ImportCertificateFunctionArn: async (e) => {
       calls.push("import");
-      return { arn: e.certificate.arn, fingerprint256: "AA:BB", notAfter: "2027-01-01T00:00:00.000Z", imported: false };
+      return { arn: e.certificate.arn, fingerprint256: "AA:BB", notAfter: "2027-01-01T00:00:00.000Z", imported: false, trustAnchors: [ANCHOR] };
     },
     ApplyIngressFunctionArn: async (e) => {
       calls.push("apply");
@@ -89,15 +94,23 @@ const entered = (run: Awaited<ReturnType<typeof runWorkflow>>) =>
 describe("workflow (ASL) with fake steps", () => {
   it("deploys, verifies through the ALB, then cuts over, within 25 transitions for an address on the third poll", async () => {
     const { functions, calls } = fakes();
+    const verify = functions.VerifyConnectionFunctionArn;
+    const anchorsVerified: unknown[] = [];
+    functions.VerifyConnectionFunctionArn = async (e) => {
+      anchorsVerified.push(e.certificate.trustAnchors);
+      return verify(e);
+    };
     const run = await runWorkflow({ any: "request" }, functions);
     expect(run.cause).toBeUndefined();
     expect(run.status).toBe("SUCCEEDED");
     expect(calls).toEqual(["resolve", "import", "claim", "apply", "status", "status", "status", "verify", "patch", "verify", "record"]);
+    // The anchors reach both verifications through the Map's ItemSelector, and stay out of the output.
+    expect(anchorsVerified).toEqual([[ANCHOR], [ANCHOR]]);
     expect(run.output).toMatchObject({
       status: "SUCCEEDED",
-      certificate: { arn: plan().certificate.arn, fingerprint256: "AA:BB" },
       targets: [{ host: "milvus-demo.milvus.io", serviceType: "ClusterIP", previousServiceType: "LoadBalancer", milvusVersion: "v2.5.4" }],
     });
+    expect((run.output as { certificate: unknown }).certificate).toEqual(outputCertificate());
     expect(entered(run)).toContain("WaitForAddress");
     expect(run.transitions).toBeLessThanOrEqual(25);
   });
@@ -199,8 +212,9 @@ describe("workflow (ASL) with fake steps", () => {
     const { functions, calls } = fakes({ plan: plan({ renewal: { reason: "ACM reports arn:x expires in 30 days." } }) });
     const run = await runWorkflow({}, functions);
     expect(run.status).toBe("SUCCEEDED");
-    expect(run.output).toMatchObject({
+    expect(run.output).toEqual({
       status: "SKIPPED",
+      certificate: outputCertificate(),
       reason: `ACM reports arn:x expires in 30 days. The source holds no certificate newer than the one in ${plan().certificate.arn}; nothing to renew.`,
     });
     expect(calls).toEqual(["resolve", "import"]);
