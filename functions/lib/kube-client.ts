@@ -175,7 +175,9 @@ export class KubeClient {
 
   /** Deletes; a 404 (already gone) resolves. */
   async delete(what: string, path: string, options?: { preconditions?: { uid?: string } }): Promise<void> {
-    await absentOn404(this.call(what, { method: "DELETE", path, body: options, contentType: "application/json" }));
+    // A typed DeleteOptions, as client-go and kubectl send it (the apiserver would infer the kind, but need not).
+    const body = { kind: "DeleteOptions", apiVersion: "v1", ...options };
+    await absentOn404(this.call(what, { method: "DELETE", path, body, contentType: "application/json" }));
   }
 
   /** One call with the deadline, a short Retry-After honoured once, and failures translated. */

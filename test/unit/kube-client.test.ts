@@ -256,6 +256,20 @@ describe("errors", () => {
     await expect(kube.delete("delete", "/a", { preconditions: { uid: "u" } })).resolves.toBeUndefined();
     expect(s.requests.map((r) => r.method)).toEqual(["GET", "DELETE"]);
   });
+
+  it("deletes with a typed DeleteOptions carrying the preconditions", async () => {
+    let sent: unknown;
+    const s = await startServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        sent = JSON.parse(body);
+        json(res, 200, status(200, "deleted"));
+      });
+    });
+    await client(s).delete("delete", "/a", { preconditions: { uid: "u" } });
+    expect(sent).toEqual({ kind: "DeleteOptions", apiVersion: "v1", preconditions: { uid: "u" } });
+  });
 });
 
 describe("kubeconfig connector (CLI)", () => {
