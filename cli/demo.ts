@@ -1,7 +1,7 @@
 // `milvus-l7 demo`: the real ASL and the real handlers against the local sandbox, step by step, then a summary.
 import type { TargetSummary } from "../functions/record-deployment/core";
-import type { Sandbox } from "../test/sandbox";
-import type { WorkflowRun } from "../test/sandbox/workflow";
+import type { Sandbox } from "../sandbox";
+import type { WorkflowRun } from "../sandbox/workflow";
 import { ProgressPrinter, summaryLines } from "./progress";
 
 /** Per-event lines now come from the shared progress printer (also used by `run` and `status --watch`). */
@@ -48,7 +48,7 @@ export async function runDemo(args: string[]): Promise<number> {
   const print = json ? () => undefined : (line: string) => process.stdout.write(`${line}\n`);
   const started = Date.now();
   print("Starting the sandbox: moto, Kubernetes API, ALB controller, Milvus …");
-  const { startSandbox } = await import("../test/sandbox");
+  const { startSandbox } = await import("../sandbox");
   const sandbox = await startSandbox({ echoLogs: args.includes("--verbose") });
   try {
     const certificate = await sandbox.newCertificate();

@@ -1,7 +1,7 @@
 // milvus-l7 command line: `demo` runs the whole workflow in the local sandbox; `validate` checks a request offline;
 // `run` runs the workflow on this machine against real AWS and a real cluster; `start` and `status` drive the
 // deployed state machine.
-import "./polyfills";
+import "../statemachine/polyfills";
 import type { CliIo } from "./run";
 
 const usage = `usage: milvus-l7 <command>

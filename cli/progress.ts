@@ -6,7 +6,7 @@
 // writes, and owns the heartbeat timer).
 import type { HistoryEvent } from "@aws-sdk/client-sfn";
 import type { TargetSummary } from "../functions/record-deployment/core";
-import type { EventLog } from "./workflow-runner";
+import type { EventLog } from "../statemachine/runner";
 
 // ---------------------------------------------------------------------------------------------------------------
 // One model of "something happened", whichever source it came from.

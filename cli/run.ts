@@ -1,5 +1,5 @@
 // `milvus-l7 run <file>`: the workflow on the operator's machine, for teams that do not deploy the stack —
-// the same ASL through cli/workflow-runner, the same handlers with their production dependencies (SDK clients
+// the same ASL through statemachine/runner, the same handlers with their production dependencies (SDK clients
 // from the default credential chain, in the request's region), real Wait states and real retry backoff.
 // Differences from the deployed workflow, all forced by "no stack":
 //   - Kubernetes: the EKS path (DescribeCluster + a token, as in Lambda), or the operator's kubeconfig;
@@ -35,7 +35,7 @@ import {
   lambdaContext,
   loadDefinition,
   runWorkflow,
-} from "./workflow-runner";
+} from "../statemachine/runner";
 
 export const RUN_USAGE = `usage: milvus-l7 run <request.json> [options]
 

@@ -1,13 +1,13 @@
-// How the stack bundles every Lambda: scripts/bundle.ts's functionBuild() — the ONE definition of the esbuild
+// How the stack bundles every Lambda: infra/bundle.ts's functionBuild() — the ONE definition of the esbuild
 // options, shared with the benchmark — run by CDK's local bundling straight into the function's asset directory.
 // The asset is exactly what the benchmark measures: the handler `index.mjs` and the chunks it may load (code
 // splitting needs an output directory, which NodejsFunction, always passing `--outfile`, cannot give esbuild).
 import { AssetHashType, DockerImage, type ILocalBundling } from "aws-cdk-lib";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { buildSync } from "esbuild";
-import { REPO_ROOT, functionBuild } from "../scripts/bundle";
+import { REPO_ROOT, functionBuild } from "./bundle";
 
-export { ESM_REQUIRE_BANNER } from "../scripts/bundle";
+export { ESM_REQUIRE_BANNER } from "./bundle";
 
 /** esbuild in this process (no Docker): it either writes the asset or throws with esbuild's errors. */
 export class LocalEsbuild implements ILocalBundling {

@@ -8,7 +8,7 @@
 //   npm run bench -- --runs 7 --n 20    cold-start samples per bundle (default 5) / Kubernetes calls per op (10)
 //
 // What is measured (docs/benchmark.md explains each figure and its method):
-//   functions[]  each Lambda bundled with scripts/bundle.ts's BUNDLE_OPTIONS (as deployed: index.mjs and its
+//   functions[]  each Lambda bundled with infra/bundle.ts's BUNDLE_OPTIONS (as deployed: index.mjs and its
 //                chunks) and with a naive baseline: bytes, and the median import time of the entry in fresh
 //                `node` processes
 //   kubernetes   patch Service / apply Ingress / read Ingress: our in-process client from the production bundle
@@ -29,9 +29,9 @@ import { pathToFileURL } from "node:url";
 import type { Metafile } from "esbuild";
 import { DEFAULT_WATCH_SECONDS, WAIT_CAP_SECONDS, maxPollsFor, nextWaitSeconds } from "../functions/lib/polling";
 import type { Target } from "../functions/lib/plan";
-import type { Sandbox } from "../test/sandbox";
-import type { LocalFunctions, WorkflowRun } from "../test/sandbox/workflow";
-import { BASELINE_OPTIONS, REPO_ROOT, bundleFunctions, bundleSource, bytesByPackage, functionNames } from "./bundle";
+import type { Sandbox } from "../sandbox";
+import type { LocalFunctions, WorkflowRun } from "../sandbox/workflow";
+import { BASELINE_OPTIONS, REPO_ROOT, bundleFunctions, bundleSource, bytesByPackage, functionNames } from "../infra/bundle";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Targets and prices
@@ -513,9 +513,9 @@ async function benchKubernetes(work: string, n: number): Promise<KubernetesFigur
   const kubectl = process.env.KUBECTL ?? "kubectl";
   const bundle = await bundleSource(KUBE_BUNDLE_SOURCE, join(work, "kube-bundle"));
   const kb = (await import(pathToFileURL(bundle.file).href)) as KubeBundle;
-  const { startKubeApiServer, seedMilvusRelease, kubeconfigYaml, loadMilvusDemoService } = await import("../test/sandbox/kube-apiserver");
+  const { startKubeApiServer, seedMilvusRelease, kubeconfigYaml, loadMilvusDemoService } = await import("../sandbox/kube-apiserver");
   const { resolveRequest } = await import("../functions/resolve-request/core");
-  const { lambdaContext } = await import("../test/sandbox/workflow");
+  const { lambdaContext } = await import("../sandbox/workflow");
 
   const server = await startKubeApiServer();
   try {
@@ -745,8 +745,8 @@ async function benchSandbox(verifyBundleFile: string | undefined): Promise<Sandb
   say("== sandbox: demo, third-poll run, 20-target renewal");
   const logs: string[] = [];
   const demoStarted = performance.now();
-  const { startSandbox } = await import("../test/sandbox");
-  const { runWorkflow, lambdaContext, loadDefinition, allStates } = await import("../test/sandbox/workflow");
+  const { startSandbox } = await import("../sandbox");
+  const { runWorkflow, lambdaContext, loadDefinition, allStates } = await import("../sandbox/workflow");
   const sandbox: Sandbox = await startSandbox();
   try {
     // -- the demo (cli/demo.ts): a certificate in Secrets Manager, one run of the real ASL with the real handlers

@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as x509 from "@peculiar/x509";
-import { type Issued, type IssueOptions, issue } from "../test/sandbox/pki";
+import { type Issued, type IssueOptions, issue } from "../sandbox/pki";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const CORPUS = join(ROOT, "test/fixtures/bad-input");

@@ -1,5 +1,5 @@
 // One milvus-l7 Lambda: functions/<name>/handler.ts bundled locally with esbuild (no Docker) exactly as
-// scripts/bundle.ts says (infra/bundling.ts), nodejs22.x on arm64, with its own log group (explicit, with
+// infra/bundle.ts says (infra/bundling.ts), nodejs22.x on arm64, with its own log group (explicit, with
 // retention) and the execution role the caller passes — to which this adds only the log-write grant.
 import { type Duration, Validations } from "aws-cdk-lib";
 import type * as iam from "aws-cdk-lib/aws-iam";

@@ -1,4 +1,4 @@
-// One Lambda function per workflow step (infra/constructs/lambda.ts: local esbuild with scripts/bundle.ts's
+// One Lambda function per workflow step (infra/constructs/lambda.ts: local esbuild with infra/bundle.ts's
 // options, own log group with retention, an execution role from the stack that gets only the log-write grant
 // here), and, for a private cluster endpoint, the VPC placement of the cluster- and ALB-facing steps.
 import { Duration, Stack, Validations } from "aws-cdk-lib";

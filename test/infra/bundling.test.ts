@@ -1,4 +1,4 @@
-// Fast checks that tie the stack to its shared sources: each function's asset is exactly what scripts/bundle.ts
+// Fast checks that tie the stack to its shared sources: each function's asset is exactly what infra/bundle.ts
 // builds for the benchmark, and the IAM condition on lease items matches the keys functions/lib/registry.ts writes.
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { dynamoRegistry } from "../../functions/lib/registry";
 import { LocalEsbuild } from "../../infra/bundling";
 import { LEASE_KEY_PATTERN } from "../../infra/constructs/registry";
-import { bundleFunction } from "../../scripts/bundle";
+import { bundleFunction } from "../../infra/bundle";
 
 describe("the stack's bundling (infra/bundling.ts)", () => {
   it("writes, byte for byte, the files the benchmark measures: index.mjs, its chunks and their source maps", async () => {

@@ -189,7 +189,7 @@ describe("Lambda functions", () => {
   });
 });
 
-describe("bundles (real esbuild output, scripts/bundle.ts options)", () => {
+describe("bundles (real esbuild output, infra/bundle.ts options)", () => {
   const bundled = () => [...STEPS.map((step) => [step, fnId(step)] as const), ["api", apiFnId()] as const];
   const assetDirOf = (name: string, logicalId: string): string => {
     const key = render(s.template.findResources("AWS::Lambda::Function")[logicalId]?.Properties.Code.S3Key);

@@ -18,11 +18,11 @@ import {
 } from "@kubernetes/client-node";
 import { MilvusClient } from "@zilliz/milvus2-sdk-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type AlbController, startAlbController } from "../sandbox/alb-controller";
-import { type KubeApiServer, seedMilvusRelease, startKubeApiServer } from "../sandbox/kube-apiserver";
-import { type MilvusServer, startMilvusServer } from "../sandbox/milvus-server";
-import { type Moto, startMoto } from "../sandbox/moto";
-import { type CertificateSet, certificateSet } from "../sandbox/pki";
+import { type AlbController, startAlbController } from "../../sandbox/alb-controller";
+import { type KubeApiServer, seedMilvusRelease, startKubeApiServer } from "../../sandbox/kube-apiserver";
+import { type MilvusServer, startMilvusServer } from "../../sandbox/milvus-server";
+import { type Moto, startMoto } from "../../sandbox/moto";
+import { type CertificateSet, certificateSet } from "../../sandbox/pki";
 
 const NS = "milvus";
 const SERVICE = "milvus-demo"; // the Helm release's Service (test/fixtures), port 19530 named "milvus"

@@ -21,8 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { executionNameFor } from "../../functions/api/core";
 import { type ApiHandler, makeHandler } from "../../functions/api/handler";
 import { type DeploymentRecord, dynamoRegistry, REGISTRY_TABLE } from "../../functions/lib/registry";
-import { type Moto, startMoto } from "../sandbox/moto";
-import { lambdaContext, renderDefinition } from "../sandbox/workflow";
+import { type Moto, startMoto } from "../../sandbox/moto";
+import { lambdaContext, renderDefinition } from "../../sandbox/workflow";
 
 const TABLE = "milvus-l7-deployments";
 const read = (name: string): APIGatewayProxyEvent =>

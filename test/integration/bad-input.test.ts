@@ -21,9 +21,9 @@ import { type ApiDeps, type ApiLogger, handleApiRequest } from "../../functions/
 import { ACM_KEY_ALGORITHMS } from "../../functions/lib/certificates";
 import { parseRequest, requestSchema } from "../../functions/lib/request";
 import type { CorpusIndex, PemCase, RequestCase } from "../../scripts/make-bad-input";
-import { type Sandbox, startSandbox } from "../sandbox";
-import { keyLeaks } from "../sandbox/secrets";
-import type { WorkflowRun } from "../sandbox/workflow";
+import { type Sandbox, startSandbox } from "../../sandbox";
+import { keyLeaks } from "../../sandbox/secrets";
+import type { WorkflowRun } from "../../sandbox/workflow";
 
 const CORPUS = new URL("../fixtures/bad-input/", import.meta.url);
 const corpusPath = (relative: string) => new URL(relative, CORPUS).pathname;

@@ -15,8 +15,8 @@ import { type CliIo, type RunInjections, type RunSummary, loadKubeconfig, localE
 import { RegistryError } from "../../functions/lib/errors";
 import { eksToken } from "../../functions/lib/kube";
 import type { DeploymentRecord } from "../../functions/lib/registry";
-import { CLUSTER, HOST, REGION, type Sandbox, startSandbox } from "../sandbox";
-import { kubeconfigYaml } from "../sandbox/kube-apiserver";
+import { CLUSTER, HOST, REGION, type Sandbox, startSandbox } from "../../sandbox";
+import { kubeconfigYaml } from "../../sandbox/kube-apiserver";
 import { captured } from "../cli-io";
 
 const TARGET_ID = `${REGION}/${CLUSTER}/milvus/milvus-demo`;

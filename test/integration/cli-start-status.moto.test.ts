@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SfnInjections, startCommand } from "../../cli/start";
 import { type StatusSummary, statusCommand } from "../../cli/status";
 import { executionNameFor } from "../../functions/api/core";
-import { type Moto, startMoto } from "../sandbox/moto";
-import { renderDefinition } from "../sandbox/workflow";
+import { type Moto, startMoto } from "../../sandbox/moto";
+import { renderDefinition } from "../../sandbox/workflow";
 import { captured } from "../cli-io";
 
 const CONSOLE_START = JSON.parse(readFileSync(new URL("../../events/console-start.json", import.meta.url), "utf8"));

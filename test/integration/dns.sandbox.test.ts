@@ -2,7 +2,7 @@
 // verification connects through the host name itself.
 import { CreateHostedZoneCommand, ListResourceRecordSetsCommand } from "@aws-sdk/client-route-53";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HOST, type Sandbox, startSandbox } from "../sandbox";
+import { HOST, type Sandbox, startSandbox } from "../../sandbox";
 
 describe("Route 53 alias for the Milvus host", () => {
   let sandbox: Sandbox;

@@ -5,7 +5,7 @@
 //   could hit one of its requests instead); 409/404 are provoked for real where they can be (another field
 //   manager owning a field, a deleted Service or Ingress, a namespace that does not exist).
 // - AWS: error responses in each service's wire protocol from a middleware on the sandbox's SDK clients
-//   (test/sandbox/aws-faults.ts), so the SDK's own deserializer and retry strategy handle them; "not found" is real.
+//   (sandbox/aws-faults.ts), so the SDK's own deserializer and retry strategy handle them; "not found" is real.
 // - Milvus, the ALB and the controller: the stand-ins' fault switches.
 // Transient faults must be retried by the state that hit them (StateRetried in the history) and the run must
 // succeed; terminal faults must fail the run at once (no StateRetried for them) with a Cause that names the
@@ -18,11 +18,11 @@ import { CoreV1Api, KubeConfig, NetworkingV1Api, PatchStrategy, setHeaderOptions
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fingerprintOf } from "../../functions/lib/certificates";
 import { eksToken } from "../../functions/lib/kube";
-import { CLUSTER, HOST, REGION, type Sandbox, startSandbox } from "../sandbox";
-import { type Fault, kubeconfigYaml, seedMilvusRelease } from "../sandbox/kube-apiserver";
-import type { CertificateSet } from "../sandbox/pki";
-import { keyLeaks } from "../sandbox/secrets";
-import { type FunctionKey, type LocalFunction, type RunOptions, type WorkflowRun, lambdaContext } from "../sandbox/workflow";
+import { CLUSTER, HOST, REGION, type Sandbox, startSandbox } from "../../sandbox";
+import { type Fault, kubeconfigYaml, seedMilvusRelease } from "../../sandbox/kube-apiserver";
+import type { CertificateSet } from "../../sandbox/pki";
+import { keyLeaks } from "../../sandbox/secrets";
+import { type FunctionKey, type LocalFunction, type RunOptions, type WorkflowRun, lambdaContext } from "../../sandbox/workflow";
 
 const DOC = new URL("../../docs/faults.md", import.meta.url);
 const NS = "milvus";
@@ -184,7 +184,7 @@ function renderDoc(): string {
     "- **Kubernetes** faults come from the API stand-in (`kube.injectFault`, matched by method and path, armed just",
     "  before the step runs); conflicts and missing objects are provoked for real where possible.",
     "- **AWS** faults are error responses in each service's wire protocol from a middleware on the sandbox's SDK",
-    "  clients (`test/sandbox/aws-faults.ts`): the SDK's own deserializer and retry strategy (3 attempts for",
+    "  clients (`sandbox/aws-faults.ts`): the SDK's own deserializer and retry strategy (3 attempts for",
     "  throttling and 5xx) handle them as they would AWS's. \"Not found\" is real (moto).",
     "- **Milvus, ALB, controller** faults are the stand-ins' switches (`milvus.setFault`, `alb.setFault`).",
     "",

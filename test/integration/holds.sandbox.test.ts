@@ -1,7 +1,7 @@
 // What operators need before letting an automation near production load balancers: two runs at once, a run
 // killed half-way and started again, and the optional rollback when the ALB path cannot be proven.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Sandbox, startSandbox } from "../sandbox";
+import { type Sandbox, startSandbox } from "../../sandbox";
 
 let sandbox: Sandbox;
 beforeEach(async () => {

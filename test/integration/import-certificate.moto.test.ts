@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ImportCertificateDeps, importCertificate, MANAGED_BY_TAG } from "../../functions/import-certificate/core";
 import { CertificateRejected } from "../../functions/lib/errors";
 import type { PlannedCertificate } from "../../functions/lib/plan";
-import { type Moto, startMoto } from "../sandbox/moto";
-import { type CertificateSet, certificateSet } from "../sandbox/pki";
+import { type Moto, startMoto } from "../../sandbox/moto";
+import { type CertificateSet, certificateSet } from "../../sandbox/pki";
 
 const HOST = "milvus.example.com";
 const SECRET = "milvus-l7/tls";

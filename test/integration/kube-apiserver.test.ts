@@ -27,7 +27,7 @@ import {
   loadMilvusDemoService,
   seedMilvusRelease,
   startKubeApiServer,
-} from "../sandbox/kube-apiserver";
+} from "../../sandbox/kube-apiserver";
 
 const NOW = new Date("2026-11-26T10:00:00Z");
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);

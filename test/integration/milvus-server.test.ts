@@ -2,7 +2,7 @@
 // verify-connection's tests through the ALB stand-in exercise the same wire format as production.
 import { MilvusClient } from "@zilliz/milvus2-sdk-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type MilvusServer, startMilvusServer } from "../sandbox/milvus-server";
+import { type MilvusServer, startMilvusServer } from "../../sandbox/milvus-server";
 
 let milvus: MilvusServer;
 const clients: MilvusClient[] = [];

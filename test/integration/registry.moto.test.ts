@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Target } from "../../functions/lib/plan";
 import { type DeploymentRecord, type Registry, targetIdOf } from "../../functions/lib/registry";
 import { targetLease } from "../../functions/target-lease/core";
-import { createRegistry } from "../sandbox";
-import { type Moto, startMoto } from "../sandbox/moto";
+import { createRegistry } from "../../sandbox";
+import { type Moto, startMoto } from "../../sandbox/moto";
 
 const target: Target = {
   cluster: { name: "milvus-eks", region: "us-east-2" },

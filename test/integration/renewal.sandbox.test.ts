@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fingerprintOf } from "../../functions/lib/certificates";
 import { loadEvent } from "../events";
-import { HOST, type Sandbox, startSandbox } from "../sandbox";
+import { HOST, type Sandbox, startSandbox } from "../../sandbox";
 
 const SECOND_HOST = "milvus-b.milvus.io";
 const sample = (name: string) => loadEvent(name.replace(/\.json$/, "")) as Record<string, unknown> & { resources?: string[] };

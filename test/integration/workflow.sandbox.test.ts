@@ -2,10 +2,10 @@
 import { DeleteCertificateCommand, ListCertificatesCommand } from "@aws-sdk/client-acm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fingerprintOf } from "../../functions/lib/certificates";
-import { HOST, type Sandbox, startSandbox } from "../sandbox";
-import { keyLeaks } from "../sandbox/secrets";
-import type { CertificateSet } from "../sandbox/pki";
-import type { WorkflowRun } from "../sandbox/workflow";
+import { HOST, type Sandbox, startSandbox } from "../../sandbox";
+import { keyLeaks } from "../../sandbox/secrets";
+import type { CertificateSet } from "../../sandbox/pki";
+import type { WorkflowRun } from "../../sandbox/workflow";
 
 type Output = {
   certificate: { arn: string; fingerprint256: string; imported: boolean };
@@ -172,7 +172,7 @@ describe("failures in the sandbox", () => {
         return imported;
       },
     };
-    const { runWorkflow } = await import("../sandbox/workflow");
+    const { runWorkflow } = await import("../../sandbox/workflow");
     const run = await runWorkflow({ ...sandbox.request(secretArn), waitForAddressMinutes: 1 }, functions);
     expect(run.status).toBe("FAILED");
     expect(run.error).toBe("AddressTimeout");

@@ -25,7 +25,7 @@ import {
 import { makeHandler } from "../../functions/api/handler";
 import { AwsUnavailable, RegistryError } from "../../functions/lib/errors";
 import type { DeploymentRecord } from "../../functions/lib/registry";
-import { lambdaContext } from "../sandbox/workflow";
+import { lambdaContext } from "../../sandbox/workflow";
 
 const STATE_MACHINE = "arn:aws:states:us-east-2:123456789012:stateMachine:milvus-l7";
 const execArn = (name: string) => `arn:aws:states:us-east-2:123456789012:execution:milvus-l7:${name}`;

@@ -2,7 +2,7 @@
 import aslValidator from "asl-validator";
 import { describe, expect, it } from "vitest";
 import { ENDPOINT_RETRIES, type MilvusL7Error, errorClasses } from "../../functions/lib/errors";
-import { allStates, renderDefinition } from "../sandbox/workflow";
+import { allStates, renderDefinition } from "../../sandbox/workflow";
 
 type State = {
   Type: string;

@@ -1,4 +1,4 @@
-// The benchmark's pure calculations (scripts/bench.ts, scripts/bundle.ts). No timings are asserted here: speed
+// The benchmark's pure calculations (scripts/bench.ts, infra/bundle.ts). No timings are asserted here: speed
 // is measured by `npm run bench`, never by a test.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -24,7 +24,7 @@ import {
   summariseInvocations,
   transitionsUsd,
 } from "../../scripts/bench";
-import { REPO_ROOT, bundleOf, bytesByPackage, functionNames, initPath, packageOf } from "../../scripts/bundle";
+import { REPO_ROOT, bundleOf, bytesByPackage, functionNames, initPath, packageOf } from "../../infra/bundle";
 
 describe("statistics", () => {
   it("takes the median of odd and even samples without reordering the input", () => {

@@ -12,7 +12,7 @@ import {
   selfSignedRoots,
 } from "../../functions/lib/certificates";
 import { CertificateRejected } from "../../functions/lib/errors";
-import { type CertificateSet, certificateSet, type Issued, issue, keyObject } from "../sandbox/pki";
+import { type CertificateSet, certificateSet, type Issued, issue, keyObject } from "../../sandbox/pki";
 
 const HOST = "milvus.example.com";
 const DAY = 24 * 60 * 60 * 1000;

@@ -20,7 +20,7 @@ import {
   progressOf,
   summaryLines,
 } from "../../cli/progress";
-import type { EventLog } from "../../cli/workflow-runner";
+import type { EventLog } from "../../statemachine/runner";
 
 const T0 = 1_700_000_000_000;
 const warning = (reason: string, message: string) => ({ reason, message, count: 1, lastSeen: "2026-01-01T00:00:00.000Z" });

@@ -29,7 +29,7 @@ import {
   InvalidRequest,
 } from "../../functions/lib/errors";
 import type { PlannedCertificate } from "../../functions/lib/plan";
-import { type CertificateSet, certificateSet } from "../sandbox/pki";
+import { type CertificateSet, certificateSet } from "../../sandbox/pki";
 
 const HOST = "milvus.example.com";
 const ARN = "arn:aws:acm:us-east-2:123456789012:certificate/11111111-2222-3333-4444-555555555555";

@@ -13,7 +13,7 @@ import * as x509 from "@peculiar/x509";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { kubeconfigConnector } from "../../cli/run";
 import { KubeClient, keepAliveAgent } from "../../functions/lib/kube-client";
-import { type Issued, issue } from "../sandbox/pki";
+import { type Issued, issue } from "../../sandbox/pki";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 

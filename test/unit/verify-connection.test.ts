@@ -30,8 +30,8 @@ import { selfSignedRoots } from "../../functions/lib/certificates";
 import { resolveAlb, type VerifyDeps, type VerifyInput, verifyConnection } from "../../functions/verify-connection/core";
 import { ENDPOINT_RETRIES } from "../../functions/lib/errors";
 import type { ImportedCertificate, Target } from "../../functions/lib/plan";
-import { type MilvusServer, startMilvusServer } from "../sandbox/milvus-server";
-import { type CertificateSet, certificateSet, type Issued, issue } from "../sandbox/pki";
+import { type MilvusServer, startMilvusServer } from "../../sandbox/milvus-server";
+import { type CertificateSet, certificateSet, type Issued, issue } from "../../sandbox/pki";
 
 const HOST = "milvus-demo.milvus.io";
 const ALB = "k8s-milvus-milvusde-0123456789-1234567890.us-east-2.elb.amazonaws.com";

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { EndpointNotReady, KubernetesConflict, KubernetesForbidden, KubernetesUnavailable } from "../../functions/lib/errors";
 import type { Plan, Target } from "../../functions/lib/plan";
-import { type LocalFunctions, runWorkflow } from "../sandbox/workflow";
+import { type LocalFunctions, runWorkflow } from "../../sandbox/workflow";
 
 const target: Target = {
   cluster: { name: "milvus-eks", region: "us-east-2" },

@@ -8,9 +8,9 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { readFileSync } from "node:fs";
 import { format } from "node:util";
-import { fingerprintOf } from "../../functions/lib/certificates";
-import { eksConnector, eksToken } from "../../functions/lib/kube";
-import { REGISTRY_TABLE, type Registry, dynamoRegistry } from "../../functions/lib/registry";
+import { fingerprintOf } from "../functions/lib/certificates";
+import { eksConnector, eksToken } from "../functions/lib/kube";
+import { REGISTRY_TABLE, type Registry, dynamoRegistry } from "../functions/lib/registry";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AlbController, startAlbController } from "./alb-controller";
 import { type AwsFaults, createAwsFaults } from "./aws-faults";
@@ -24,7 +24,7 @@ import { type LocalFunctions, type RunOptions, type WorkflowRun, executionArnOf,
 export const REGION = "us-east-2";
 export const CLUSTER = "milvus-eks";
 export const HOST = "milvus-demo.milvus.io";
-const CONSOLE_START = new URL("../../events/console-start.json", import.meta.url);
+const CONSOLE_START = new URL("../events/console-start.json", import.meta.url);
 
 export interface SandboxOptions {
   /** ALB provisioning time until the Ingress gets its hostname. */
@@ -179,18 +179,18 @@ async function realHandlers(env: {
   watchSeconds: number;
 }): Promise<LocalFunctions> {
   const [resolveRequest, importCertificate, applyIngress, getIngressStatus, verifyConnection, patchService, recordDeployment] = await Promise.all([
-    import("../../functions/resolve-request/handler"),
-    import("../../functions/import-certificate/handler"),
-    import("../../functions/apply-ingress/handler"),
-    import("../../functions/get-ingress-status/handler"),
-    import("../../functions/verify-connection/handler"),
-    import("../../functions/patch-service/handler"),
-    import("../../functions/record-deployment/handler"),
+    import("../functions/resolve-request/handler"),
+    import("../functions/import-certificate/handler"),
+    import("../functions/apply-ingress/handler"),
+    import("../functions/get-ingress-status/handler"),
+    import("../functions/verify-connection/handler"),
+    import("../functions/patch-service/handler"),
+    import("../functions/record-deployment/handler"),
   ]);
   const [targetLease, removeIngress, upsertDns] = await Promise.all([
-    import("../../functions/target-lease/handler"),
-    import("../../functions/remove-ingress/handler"),
-    import("../../functions/upsert-dns/handler"),
+    import("../functions/target-lease/handler"),
+    import("../functions/remove-ingress/handler"),
+    import("../functions/upsert-dns/handler"),
   ]);
   // The real EKS path except DescribeCluster (moto's EKS has no usable endpoint or CA): real tokens, checked
   // by the stand-in the way EKS checks them.

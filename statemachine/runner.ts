@@ -1,6 +1,6 @@
 // Runs statemachine/milvus-l7.asl.json — the one definition of the workflow — through aws-local-stepfunctions,
 // with each Task state calling a local function in place of its Lambda. `milvus-l7 run` uses it with the ASL's
-// own waits and retry backoff; the sandbox (test/sandbox/workflow) compresses both.
+// own waits and retry backoff; the sandbox (sandbox/workflow) compresses both.
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Context } from "aws-lambda";
@@ -16,7 +16,7 @@ import "./polyfills";
 /** One entry of the execution's event log (the library does not export the type). */
 export type EventLog = ReturnType<StateMachine["run"]>["eventLogs"] extends AsyncGenerator<infer E> ? E : never;
 
-export const ASL_PATH = new URL("../statemachine/milvus-l7.asl.json", import.meta.url);
+export const ASL_PATH = new URL("./milvus-l7.asl.json", import.meta.url);
 
 /** The `${…}` substitutions the ASL uses, i.e. one per Lambda. */
 export type FunctionKey =

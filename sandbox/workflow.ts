@@ -1,4 +1,4 @@
-// The sandbox's view of the workflow runner (cli/workflow-runner, which `milvus-l7 run` uses in real time): the
+// The sandbox's view of the workflow runner (statemachine/runner, which `milvus-l7 run` uses in real time): the
 // same runner over statemachine/milvus-l7.asl.json, with every Wait and retry interval compressed to 10 ms unless
 // a test asks for other values.
 import {
@@ -7,7 +7,7 @@ import {
   type WorkflowRun,
   allStates,
   runWorkflow as runInRealTime,
-} from "../../cli/workflow-runner";
+} from "../statemachine/runner";
 
 export {
   ASL_PATH,
@@ -24,7 +24,7 @@ export {
   lambdaContext,
   loadDefinition,
   renderDefinition,
-} from "../../cli/workflow-runner";
+} from "../statemachine/runner";
 
 /** What a Wait state or a retry lasts in the sandbox unless the test says otherwise. */
 export const COMPRESSED_MS = 10;

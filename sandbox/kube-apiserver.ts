@@ -2641,7 +2641,7 @@ export function eksTokenAuthenticator(opts: { now?: () => Date } = {}): (token: 
 // The Milvus release the workflow starts from
 // ------------------------------------------------------------------------------------------------------------
 
-const FIXTURE = new URL("../fixtures/milvus-demo-service-loadbalancer.json", import.meta.url);
+const FIXTURE = new URL("./fixtures/milvus-demo-service-loadbalancer.json", import.meta.url);
 
 /** The Milvus Service as the Helm chart leaves it (type LoadBalancer behind an NLB); a fresh copy per call. */
 export function loadMilvusDemoService(): KubeObject {

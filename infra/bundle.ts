@@ -3,7 +3,7 @@
 // so what is measured is what is deployed. Also a naive baseline to measure against, and metafile helpers that
 // say which packages make a bundle big.
 //
-//   npx tsx scripts/bundle.ts [--out DIR] [function …]   bundle (default DIR: $TMPDIR/milvus-l7-bundles),
+//   npx tsx infra/bundle.ts [--out DIR] [function …]   bundle (default DIR: $TMPDIR/milvus-l7-bundles),
 //                                                        print bytes and the biggest packages
 import { existsSync, readdirSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
