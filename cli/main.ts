@@ -2,11 +2,12 @@
 // `run` runs the workflow on this machine against real AWS and a real cluster; `start` and `status` drive the
 // deployed state machine.
 import "../statemachine/polyfills";
-import type { CliIo } from "./run";
+import { processIo, quietSdkNodeVersionNotice } from "./io";
 
 const usage = `usage: milvus-l7 <command>
 
-  demo [--json]              run the workflow end to end in the local sandbox (moto, Kubernetes API, ALB, Milvus stand-ins)
+  demo [--scenario NAME]     run the workflow end to end in the local sandbox (moto, Kubernetes API, ALB, Milvus
+                             stand-ins); --list names the scenarios, --json prints a JSON summary only
   validate <file>            check a deployment request against the schema, offline
   run <file> [options]       run the workflow on this machine against your AWS account and cluster (real waits)
   start <file> [options]     validate, then start an execution of the deployed state machine
@@ -15,19 +16,15 @@ const usage = `usage: milvus-l7 <command>
 Each command takes --help. run, start and status take --quiet (final line only) and --json (a JSON summary only).
 `;
 
-const io: CliIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  interactive: process.stdout.isTTY === true,
-  columns: process.stdout.columns,
-};
+quietSdkNodeVersionNotice();
+const io = processIo();
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
     case "demo": {
       const { runDemo } = await import("./demo");
-      return runDemo(args);
+      return runDemo(args, io);
     }
     case "validate": {
       const { runValidate } = await import("./validate");

@@ -5,8 +5,8 @@
 // Everything here is a pure function of those events, except ProgressPrinter at the end (the one place that
 // writes, and owns the heartbeat timer).
 import type { HistoryEvent } from "@aws-sdk/client-sfn";
-import type { TargetSummary } from "../functions/record-deployment/core";
 import type { EventLog } from "../statemachine/runner";
+import type { TargetSummary } from "../functions/lib/state";
 
 // ---------------------------------------------------------------------------------------------------------------
 // One model of "something happened", whichever source it came from.
@@ -299,6 +299,17 @@ export function applyStepEvent(p: Progress, ev: StepEvent): Progress {
   }
 }
 
+/**
+ * Whether an exit ends a failed attempt that no retry followed: the state's Catch took the error and the workflow
+ * goes on along its failure path. aws-local-stepfunctions and Step Functions both log such a state as exited,
+ * but a ✓ for it would read as success right after its ✗, so the printer shows no line for it.
+ */
+export function isCaughtExit(p: Progress, ev: StepEvent): boolean {
+  if (ev.kind !== "exited") return false;
+  const path = ev.index === undefined ? p.main : p.targets[String(ev.index)];
+  return path?.failing !== undefined && path.step === ev.state;
+}
+
 export function progressOf(events: readonly StepEvent[], startedAt = events[0]?.at ?? 0): Progress {
   return events.reduce(applyStepEvent, initialProgress(startedAt));
 }
@@ -497,8 +508,9 @@ export class ProgressPrinter {
   }
 
   onEvent(ev: StepEvent): void {
+    const caught = isCaughtExit(this.progress, ev);
     this.progress = applyStepEvent(this.progress, ev);
-    const line = describeStepEvent(ev, this.progress.startedAt);
+    const line = caught ? undefined : describeStepEvent(ev, this.progress.startedAt);
     if (line) this.line(line);
   }
 

@@ -3,14 +3,21 @@
 // same request twice — here, or here and through the API — is the same deployment.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { DescribeExecutionCommand, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { canonicalJson, executionArnFor, executionNameFor } from "../functions/api/core";
-import { translateAwsError } from "../functions/lib/aws-errors";
 import { formatIssues, parseRequest } from "../functions/lib/request";
-import type { CliIo } from "./run";
+import type { CliIo } from "./io";
+import {
+  EXECUTION_NAME,
+  STATE_MACHINE_ARN,
+  STATE_MACHINE_ENV,
+  type SfnInjections,
+  awsProblem,
+  defaultSfn,
+  sfnWithoutCredentials,
+  stateMachineFrom,
+} from "./stack";
 import { validateFile } from "./validate";
-
-export const STATE_MACHINE_ENV = "MILVUS_L7_STATE_MACHINE_ARN";
 
 export const START_USAGE = `usage: milvus-l7 start <request.json> [options]
 
@@ -23,30 +30,7 @@ Validates the request, then starts an execution of the deployed milvus-l7 state 
 
 Exit status: 0 started (or the same request already was), 1 invalid request or AWS error, 2 usage.`;
 
-export const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
-export const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
-
-/** Step Functions clients by region; tests pass one pointed at moto. */
-export type SfnFactory = (region: string) => SFNClient;
-
-export interface SfnInjections {
-  sfn?: SfnFactory;
-  env?: Record<string, string | undefined>;
-}
-
-export const defaultSfn: SfnFactory = (region) => new SFNClient({ region });
-
-/** --state-machine, else the environment variable; undefined if neither. */
-export function stateMachineFrom(flag: string | undefined, env: Record<string, string | undefined>): string | undefined {
-  return flag ?? (env[STATE_MACHINE_ENV] || undefined);
-}
-
 const errorName = (e: unknown) => (typeof e === "object" && e !== null ? (e as { name?: unknown }).name : undefined);
-
-/** An SDK failure as one sentence for the terminal (throttling and transient faults say to retry). */
-export function awsProblem(e: unknown, what: string): string {
-  return translateAwsError(e, what, (m) => new Error(m)).message;
-}
 
 const START_OPTIONS = {
   "state-machine": { type: "string" },
@@ -95,6 +79,8 @@ export async function startCommand(args: readonly string[], io: CliIo, inject: S
   const name = values.name ?? executionNameFor(raw);
   const expectedArn = executionArnFor(stateMachineArn, name);
   const sfn = (inject.sfn ?? defaultSfn)(region);
+  const noCredentials = await sfnWithoutCredentials(sfn);
+  if (noCredentials) return fail(`${noCredentials}\nNothing was started.`);
 
   let executionArn = expectedArn;
   let existing = false;

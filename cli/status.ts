@@ -23,8 +23,18 @@ import {
   progressOf,
   readableCause,
 } from "./progress";
-import type { CliIo } from "./run";
-import { EXECUTION_NAME, STATE_MACHINE_ARN, STATE_MACHINE_ENV, type SfnInjections, awsProblem, defaultSfn, stateMachineFrom } from "./start";
+import type { CliIo } from "./io";
+import {
+  EXECUTION_ARN,
+  EXECUTION_NAME,
+  STATE_MACHINE_ARN,
+  STATE_MACHINE_ENV,
+  type SfnInjections,
+  awsProblem,
+  defaultSfn,
+  sfnWithoutCredentials,
+  stateMachineFrom,
+} from "./stack";
 
 export const STATUS_USAGE = `usage: milvus-l7 status <execution-name-or-arn> [options]
 
@@ -40,8 +50,6 @@ address polls and the controller's latest event.
 
 Exit status: 0 succeeded (or still running, without --watch), 1 failed/timed out/aborted or AWS error,
 2 usage, 3 no such execution.`;
-
-const EXECUTION_ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):\d{12}:execution:[A-Za-z0-9_-]{1,80}:([A-Za-z0-9_-]{1,80})$/;
 
 export interface TargetStatus {
   index: number;
@@ -241,6 +249,8 @@ export async function statusCommand(args: readonly string[], io: CliIo, inject: 
     region = smRegion;
   }
   const sfn = (inject.sfn ?? defaultSfn)(region);
+  const noCredentials = await sfnWithoutCredentials(sfn);
+  if (noCredentials) return fail(noCredentials);
   const showProgress = !values.quiet && !values.json;
   const print = (line: string) => io.stdout(`${line}\n`);
 

@@ -14,25 +14,13 @@ import { HttpApi } from "./constructs/http-api";
 import { Registry } from "./constructs/registry";
 import { RenewalTriggers } from "./constructs/renewal-triggers";
 import { Workflow, executionsArnFor, stateMachineNameFor } from "./constructs/workflow";
-import { STEPS, type Step, WorkflowFunctions } from "./constructs/workflow-functions";
+import { STEP_TABLE, type StepName as Step } from "../statemachine/steps";
+import { WorkflowFunctions } from "./constructs/workflow-functions";
 import { iam5ResourceFinding } from "./nag";
 
 export interface MilvusL7StackProps extends StackProps {
   config: MilvusL7Config;
 }
-
-const OUTPUT_NAMES: Record<Step, string> = {
-  "resolve-request": "ResolveRequestFunctionName",
-  "import-certificate": "ImportCertificateFunctionName",
-  "apply-ingress": "ApplyIngressFunctionName",
-  "get-ingress-status": "GetIngressStatusFunctionName",
-  "verify-connection": "VerifyConnectionFunctionName",
-  "patch-service": "PatchServiceFunctionName",
-  "record-deployment": "RecordDeploymentFunctionName",
-  "target-lease": "TargetLeaseFunctionName",
-  "remove-ingress": "RemoveIngressFunctionName",
-  "upsert-dns": "UpsertDnsFunctionName",
-};
 
 export class MilvusL7Stack extends Stack {
   readonly config: MilvusL7Config;
@@ -175,8 +163,8 @@ export class MilvusL7Stack extends Stack {
 
     new CfnOutput(this, "StateMachineArn", { description: "The milvus-l7 workflow: start executions here", value: this.stateMachine.stateMachineArn });
     new CfnOutput(this, "StateMachineName", { description: "Name of the workflow's state machine (Step Functions console)", value: this.stateMachineName });
-    for (const step of STEPS) {
-      new CfnOutput(this, OUTPUT_NAMES[step], { description: `Lambda function of the ${step} step`, value: this.functions[step].functionName });
+    for (const step of STEP_TABLE) {
+      new CfnOutput(this, step.stackOutput, { description: `Lambda function of the ${step.name} step`, value: this.functions[step.name].functionName });
     }
   }
 

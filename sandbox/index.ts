@@ -12,14 +12,15 @@ import { fingerprintOf } from "../functions/lib/certificates";
 import { eksConnector, eksToken } from "../functions/lib/kube";
 import { REGISTRY_TABLE, type Registry, dynamoRegistry } from "../functions/lib/registry";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { type AlbController, startAlbController } from "./alb-controller";
+import { type AlbController, startAlbController } from "./alb";
 import { type AwsFaults, createAwsFaults } from "./aws-faults";
-import { type KubeApiServer, eksTokenAuthenticator, loadMilvusDemoService, seedMilvusRelease, startKubeApiServer } from "./kube-apiserver";
+import { type KubeApiServer, eksTokenAuthenticator, loadMilvusDemoService, seedMilvusRelease, startKubeApiServer } from "./kube";
 import { type MilvusServer, startMilvusServer } from "./milvus-server";
 import { type Moto, startMoto } from "./moto";
 import { type CertificateSet, certificateSet } from "./pki";
 import { randomUUID } from "node:crypto";
-import { type LocalFunctions, type RunOptions, type WorkflowRun, executionArnOf, lambdaContext, runWorkflow } from "./workflow";
+import { wireSteps } from "../statemachine/wire-steps";
+import { type LocalFunctions, type RunOptions, type WorkflowRun, executionArnOf, runWorkflow } from "./workflow";
 
 export const REGION = "us-east-2";
 export const CLUSTER = "milvus-eks";
@@ -64,9 +65,6 @@ export interface Sandbox {
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
-  // Powertools writes to the global console in dev mode, which the sandbox captures; it reads this when the
-  // handler modules load, hence the dynamic imports below.
-  process.env.POWERTOOLS_DEV ??= "true";
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
@@ -112,7 +110,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
     // Executions in flight, for the lease's "is its holder still running?" (DescribeExecution in production).
     const running = new Set<string>();
-    const functions = await realHandlers({ kube, moto, alb, aws, registry, running, watchSeconds: opts.watchSeconds ?? 5 });
+    const functions = realHandlers({ kube, moto, alb, aws, registry, running, watchSeconds: opts.watchSeconds ?? 5 });
     const logs: string[] = [];
 
     return {
@@ -169,7 +167,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   }
 }
 
-async function realHandlers(env: {
+function realHandlers(env: {
   kube: KubeApiServer;
   moto: Moto;
   alb: AlbController;
@@ -177,55 +175,24 @@ async function realHandlers(env: {
   registry: Registry;
   running: Set<string>;
   watchSeconds: number;
-}): Promise<LocalFunctions> {
-  const [resolveRequest, importCertificate, applyIngress, getIngressStatus, verifyConnection, patchService, recordDeployment] = await Promise.all([
-    import("../functions/resolve-request/handler"),
-    import("../functions/import-certificate/handler"),
-    import("../functions/apply-ingress/handler"),
-    import("../functions/get-ingress-status/handler"),
-    import("../functions/verify-connection/handler"),
-    import("../functions/patch-service/handler"),
-    import("../functions/record-deployment/handler"),
-  ]);
-  const [targetLease, removeIngress, upsertDns] = await Promise.all([
-    import("../functions/target-lease/handler"),
-    import("../functions/remove-ingress/handler"),
-    import("../functions/upsert-dns/handler"),
-  ]);
+}): LocalFunctions {
   // The real EKS path except DescribeCluster (moto's EKS has no usable endpoint or CA): real tokens, checked
   // by the stand-in the way EKS checks them.
   const connect = eksConnector({
     describeCluster: async () => ({ endpoint: `${env.kube.url}/`, caData: Buffer.from(env.kube.caPem).toString("base64") }),
     credentials: async () => env.moto.credentials,
   });
-  const lambda =
-    <E, R>(name: string, handler: (event: E, context: ReturnType<typeof lambdaContext>) => Promise<R>) =>
-    (event: E) =>
-      handler(event, lambdaContext(name));
-  return {
-    ResolveRequestFunctionArn: lambda(
-      "resolve-request",
-      resolveRequest.makeHandler({ defaultRegion: REGION, watchSeconds: env.watchSeconds, registry: env.registry }),
-    ),
-    ImportCertificateFunctionArn: lambda("import-certificate", importCertificate.makeHandler(env.aws)),
-    ApplyIngressFunctionArn: lambda("apply-ingress", applyIngress.makeHandler({ connect })),
-    GetIngressStatusFunctionArn: lambda("get-ingress-status", getIngressStatus.makeHandler({ connect, watchSeconds: env.watchSeconds })),
-    VerifyConnectionFunctionArn: lambda(
-      "verify-connection",
-      verifyConnection.makeHandler({
-        resolve: (hostname) => sandboxDns(hostname, env.alb, env.aws.route53),
-        timeoutMs: 5_000,
-      }),
-    ),
-    PatchServiceFunctionArn: lambda("patch-service", patchService.makeHandler({ connect })),
-    RecordDeploymentFunctionArn: lambda("record-deployment", recordDeployment.makeHandler({ registry: env.registry })),
-    TargetLeaseFunctionArn: lambda(
-      "target-lease",
-      targetLease.makeHandler({ registry: env.registry, ttlSeconds: 7200, isRunning: async (arn) => env.running.has(arn) }),
-    ),
-    RemoveIngressFunctionArn: lambda("remove-ingress", removeIngress.makeHandler({ connect })),
-    UpsertDnsFunctionArn: lambda("upsert-dns", upsertDns.makeHandler({ route53: env.aws.route53 })),
-  };
+  return wireSteps({
+    aws: env.aws,
+    registry: env.registry,
+    connect,
+    resolve: (hostname) => sandboxDns(hostname, env.alb, env.aws.route53),
+    defaultRegion: REGION,
+    watchSeconds: env.watchSeconds,
+    verifyTimeoutMs: 5_000,
+    leaseSeconds: 7200,
+    isRunning: async (arn) => env.running.has(arn),
+  });
 }
 
 /**

@@ -19,6 +19,10 @@ export async function startMoto(region = "us-east-2"): Promise<Moto> {
   const child: ChildProcess = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], {
     stdio: ["ignore", "ignore", "pipe"],
   });
+  let spawnError: NodeJS.ErrnoException | undefined;
+  child.once("error", (e: NodeJS.ErrnoException) => {
+    spawnError = e;
+  });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -26,6 +30,10 @@ export async function startMoto(region = "us-east-2"): Promise<Moto> {
   const endpoint = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
+    if (spawnError?.code === "ENOENT") {
+      throw new Error('moto_server is not on PATH: the sandbox runs its AWS services in moto\'s server; install it with pip install "moto[server]"');
+    }
+    if (spawnError) throw new Error(`moto_server could not be started: ${spawnError.message}`);
     if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${stderr}`);
     try {
       const res = await fetch(`${endpoint}/moto-api/`);

@@ -103,13 +103,22 @@ export interface CertificateSet {
   chainPem: string;
 }
 
+export interface CertificateSetOptions extends Partial<IssueOptions> {
+  /**
+   * Issue the leaf from these CAs instead of new ones: a renewal by the same issuer, so the chain stays the one
+   * already imported and only the leaf (key, serial, validity) changes.
+   */
+  ca?: Pick<CertificateSet, "root" | "intermediate">;
+}
+
 /** A root CA, an intermediate and a leaf for `hosts` (first host is the CN). */
-export async function certificateSet(hosts: string[], opts: Partial<IssueOptions> = {}): Promise<CertificateSet> {
+export async function certificateSet(hosts: string[], opts: CertificateSetOptions = {}): Promise<CertificateSet> {
   const [commonName] = hosts;
   if (!commonName) throw new Error("certificateSet needs at least one host");
-  const root = await issue({ commonName: "milvus-l7 Test Root CA", isCa: true, keyType: "ec384" });
-  const intermediate = await issue({ commonName: "milvus-l7 Test Issuing CA", isCa: true, issuer: root });
-  const leaf = await issue({ keyType: "rsa2048", ...opts, commonName, dnsNames: hosts, issuer: intermediate });
+  const { ca, ...leafOptions } = opts;
+  const root = ca?.root ?? (await issue({ commonName: "milvus-l7 Test Root CA", isCa: true, keyType: "ec384" }));
+  const intermediate = ca?.intermediate ?? (await issue({ commonName: "milvus-l7 Test Issuing CA", isCa: true, issuer: root }));
+  const leaf = await issue({ keyType: "rsa2048", ...leafOptions, commonName, dnsNames: hosts, issuer: intermediate });
   return { root, intermediate, leaf, chainPem: intermediate.certPem + root.certPem };
 }
 

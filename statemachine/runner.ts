@@ -12,51 +12,25 @@ import {
   type StateMachineDefinition,
 } from "aws-local-stepfunctions";
 import "./polyfills";
+import { ASL_URL, type AslState, type StepResource, allStates, loadDefinition, stepOfResource } from "./steps";
 
 /** One entry of the execution's event log (the library does not export the type). */
 export type EventLog = ReturnType<StateMachine["run"]>["eventLogs"] extends AsyncGenerator<infer E> ? E : never;
 
-export const ASL_PATH = new URL("./milvus-l7.asl.json", import.meta.url);
+export const ASL_PATH = ASL_URL;
+export { type AslState, allStates, loadDefinition };
 
-/** The `${…}` substitutions the ASL uses, i.e. one per Lambda. */
-export type FunctionKey =
-  | "ResolveRequestFunctionArn"
-  | "ImportCertificateFunctionArn"
-  | "ApplyIngressFunctionArn"
-  | "GetIngressStatusFunctionArn"
-  | "VerifyConnectionFunctionArn"
-  | "PatchServiceFunctionArn"
-  | "RecordDeploymentFunctionArn"
-  | "TargetLeaseFunctionArn"
-  | "RemoveIngressFunctionArn"
-  | "UpsertDnsFunctionArn";
+/** The `${…}` substitutions the ASL uses, i.e. one per Lambda (the steps table's `resource`). */
+export type FunctionKey = StepResource;
 
 // biome-ignore lint/suspicious/noExplicitAny: a Lambda's event is whatever its Parameters build.
 export type LocalFunction = (event: any) => Promise<unknown>;
 export type LocalFunctions = Record<FunctionKey, LocalFunction>;
 
-export type AslState = {
-  Type: string;
-  Resource?: string;
-  Retry?: unknown[];
-  TimeoutSeconds?: number;
-  ItemProcessor?: { States: Record<string, AslState> };
-};
+const LOCAL_FUNCTION_ARN_PREFIX = "arn:aws:lambda:us-east-2:123456789012:function:";
 
-export function loadDefinition(): { States: Record<string, AslState> } {
-  return JSON.parse(readFileSync(ASL_PATH, "utf8"));
-}
-
-/** Every state in the definition, Map iterators included. */
-export function allStates(states: Record<string, AslState> = loadDefinition().States): [string, AslState][] {
-  return Object.entries(states).flatMap(([name, s]) => [
-    [name, s] as [string, AslState],
-    ...(s.ItemProcessor ? allStates(s.ItemProcessor.States) : []),
-  ]);
-}
-
-export const functionArn = (key: string) =>
-  `arn:aws:lambda:us-east-2:123456789012:function:milvus-l7-${key.replace(/FunctionArn$/, "").replace(/[A-Z]/g, (c, i) => (i ? "-" : "") + c.toLowerCase())}`;
+/** The ARN a local run gives the function of an ASL resource placeholder (`ResolveRequestFunctionArn`). */
+export const functionArn = (resource: string) => `${LOCAL_FUNCTION_ARN_PREFIX}milvus-l7-${stepOfResource(resource).name}`;
 
 /** The definition with `${…}` substituted, as CloudFormation's DefinitionSubstitutions would. */
 export function renderDefinition(): StateMachineDefinition {
@@ -73,7 +47,7 @@ export function lambdaContext(functionName: string, timeoutMs = 60_000): Context
     callbackWaitsForEmptyEventLoop: false,
     functionName,
     functionVersion: "$LATEST",
-    invokedFunctionArn: functionArn(functionName),
+    invokedFunctionArn: `${LOCAL_FUNCTION_ARN_PREFIX}${functionName}`,
     memoryLimitInMB: "256",
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,

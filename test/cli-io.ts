@@ -1,5 +1,5 @@
 // A CLI's stdout and stderr captured as strings, for tests of the command cores.
-import type { CliIo } from "../cli/run";
+import type { CliIo } from "../cli/io";
 
 export function captured(): CliIo & { out: () => string; err: () => string } {
   let out = "";

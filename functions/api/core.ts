@@ -20,7 +20,7 @@ import {
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { translateAwsError } from "../lib/aws-errors";
 import { AwsUnavailable, type FieldIssue, InvalidRequest } from "../lib/errors";
-import { logger as sharedLogger } from "../lib/handler";
+import { stepLogger } from "../lib/handler";
 import type { DeploymentRecord, Registry } from "../lib/registry";
 import { type DeploymentRequest, MAX_REQUEST_BYTES, checkRegions, parseRequest } from "../lib/request";
 
@@ -294,7 +294,7 @@ function methodNotAllowed(method: string, allow: string): APIGatewayProxyResult 
 }
 
 export async function handleApiRequest(event: APIGatewayProxyEvent, deps: ApiDeps): Promise<APIGatewayProxyResult> {
-  const log = deps.logger ?? sharedLogger;
+  const log = deps.logger ?? stepLogger();
   const method = (event.httpMethod ?? "").toUpperCase();
   try {
     if (!STATE_MACHINE_ARN.test(deps.stateMachineArn)) {

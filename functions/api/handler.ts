@@ -6,13 +6,14 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { RegistryError } from "../lib/errors";
-import { logger } from "../lib/handler";
+import { builtOnFirstCall, stepLogger } from "../lib/handler";
 import { type ApiDeps, handleApiRequest } from "./core";
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-export const makeHandler = (deps: ApiDeps): ApiHandler =>
-  middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+export const makeHandler = (deps: ApiDeps): ApiHandler => {
+  const logger = stepLogger();
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
     // logEvent false even if POWERTOOLS_LOGGER_LOG_EVENT is set: the event holds the request body and the
     // caller's SigV4 headers, neither of which belongs in logs.
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
@@ -42,6 +43,7 @@ export const makeHandler = (deps: ApiDeps): ApiHandler =>
       logger.info("request handled", { statusCode: response.statusCode });
       return response;
     });
+};
 
 /** A missing table name is a deployment mistake: say so on use rather than failing the cold start of every route. */
 function unconfiguredRegistry(): ApiDeps["registry"] {
@@ -62,10 +64,9 @@ function lazyRegistry(tableName: string): ApiDeps["registry"] {
   };
 }
 
-// Clients once per container, reused across invocations.
-const tableName = process.env.REGISTRY_TABLE_NAME;
-const sfn = new SFNClient({});
-const registry = tableName ? lazyRegistry(tableName) : unconfiguredRegistry();
-
 // An unset STATE_MACHINE_ARN is answered per request (500, logged as misconfigured) by the core.
-export const handler = makeHandler({ sfn, stateMachineArn: process.env.STATE_MACHINE_ARN ?? "", registry });
+export const handler: ApiHandler = builtOnFirstCall(() => {
+  const tableName = process.env.REGISTRY_TABLE_NAME;
+  const registry = tableName ? lazyRegistry(tableName) : unconfiguredRegistry();
+  return makeHandler({ sfn: new SFNClient({}), stateMachineArn: process.env.STATE_MACHINE_ARN ?? "", registry });
+});

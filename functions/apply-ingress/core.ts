@@ -5,21 +5,11 @@ import { KubernetesConflict, KubernetesNotFound } from "../lib/errors";
 import { FIELD_MANAGER, MANAGED_BY_LABEL, ingressManifest } from "../lib/ingress";
 import type { ClusterConnector } from "../lib/kube";
 import { type Ingress, type Service, ingressPath, servicePath } from "../lib/kube-client";
-import type { ImportedCertificate, Target } from "../lib/plan";
+import type { ImportedCertificate, IngressState, Target } from "../lib/state";
 
 export interface ApplyIngressInput {
   target: Target;
   certificate: Pick<ImportedCertificate, "arn">;
-}
-
-/** Also the loop state of the address wait: get-ingress-status reads and returns this shape. */
-export interface IngressState {
-  namespace: string;
-  name: string;
-  /** The apiserver's time of our last write (managedFields), so older controller events can be told apart. */
-  appliedAt: string;
-  changed: boolean;
-  polls: number;
 }
 
 export interface ApplyIngressDeps {

@@ -1,28 +1,10 @@
 // One poll of the address wait. Holds a bounded watch on the Ingress so an address is noticed the moment the
 // controller publishes it, and reports the controller's Warning events so an operator sees why it is not.
-import type { IngressState } from "../apply-ingress/core";
 import { KubernetesNotFound } from "../lib/errors";
 import type { ClusterConnector } from "../lib/kube";
 import { type Ingress, type KubeClient, type KubeEvent, eventsPath, ingressPath, ingressesPath } from "../lib/kube-client";
-import type { Target } from "../lib/plan";
+import type { IngressState, IngressStatus, Target } from "../lib/state";
 import { nextWaitSeconds } from "../lib/polling";
-
-export interface ControllerWarning {
-  reason: string;
-  message: string;
-  count: number;
-  lastSeen: string;
-}
-
-export interface IngressStatus extends IngressState {
-  hostname?: string;
-  /** Address published and no controller Warning since our last write that a later success has not cleared. */
-  ready: boolean;
-  nextWaitSeconds: number;
-  warnings: ControllerWarning[];
-  /** Ready-made Cause for the ASL's Fail state when the poll budget runs out. */
-  failureCause: string;
-}
 
 export interface GetIngressStatusInput {
   target: Target;

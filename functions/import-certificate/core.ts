@@ -1,7 +1,7 @@
 // import-certificate: read the PEMs from the plan's source, check them, and import or re-import them into ACM —
 // or, without a source, check that the given ACM certificate can serve the hosts.
 //
-// Certificate sources (references travel through the workflow, never PEM material — DESIGN §5 Step Functions):
+// Certificate sources (references travel through the workflow, never PEM material — docs/architecture.md, "The state"):
 // - Secrets Manager: a secret whose SecretString is JSON with three string fields
 //     { "certificate": "-----BEGIN CERTIFICATE-----…", "chain": "-----BEGIN CERTIFICATE-----…", "privateKey": "-----BEGIN PRIVATE KEY-----…" }
 //   `certificate` is the leaf only; `chain` its issuers in order (root last, optional; "" only for a self-signed
@@ -33,7 +33,7 @@ import {
   uncoveredHosts,
 } from "../lib/certificates";
 import { AcmRejected, CertificateRejected, CertificateSourceError, InvalidRequest } from "../lib/errors";
-import type { CertificateSource, ImportedCertificate, PlannedCertificate } from "../lib/plan";
+import type { CertificateSource, ImportedCertificate, PlannedCertificate } from "../lib/state";
 import { X509Certificate } from "node:crypto";
 
 export interface ImportCertificateInput {

@@ -3,18 +3,32 @@
 // The AWS Load Balancer Controller only reports a bad annotation as a Warning event (`FailedBuildModel` /
 // `FailedDeployModel`) on the Ingress, after we have applied it, and ELB rejects some values (a `'200'` success
 // code on a GRPC target group) only when the controller calls it. A bad request must be rejected before anything
-// is changed (DESIGN §4), so this module re-checks what the controller and ELB would refuse. Sources, from
-// kubernetes-sigs/aws-load-balancer-controller:
+// is changed (docs/request.md), so this module re-checks what the controller and ELB would refuse. The value grammar
+// (bool, int, lists, key=value maps, listen-ports, security policies) is in alb-annotation-grammar.ts. Sources, from
+// kubernetes-sigs/aws-load-balancer-controller v3.5.0:
 //   - docs/guide/ingress/annotations.md: the documented annotation set, types and examples;
-//   - pkg/annotations/constants.go: the suffixes; pkg/annotations/parser.go: how bool/int/stringList/stringMap/
-//     json values are parsed (strconv.ParseBool, strconv.ParseInt, splitCommaSeparatedString, splitKeyValuePairs);
-//   - pkg/ingress/model_build_listener.go: computeIngressListenPorts, computeIngressExplicitInboundCIDRs;
+//   - pkg/annotations/constants.go: the suffixes;
+//   - pkg/ingress/model_build_listener.go: computeIngressExplicitInboundCIDRs, validateMutualAuthenticationConfig;
 //   - pkg/ingress/model_build_target_group.go: backend protocol, health-check protocol/path/matcher/intervals;
 //   - pkg/ingress/model_build_load_balancer.go: ip-address-type; pkg/ingress/group_loader.go: group.name/order;
 //   - pkg/ingress/model_builder.go: buildSSLRedirectConfig; pkg/ingress/config_types.go: actions/conditions/
 //     transforms JSON; pkg/ingress/model_build_tags.go + pkg/config/controller_config.go: tracking tag keys.
 // Ranges the controller passes through unchecked come from the ELBv2 API reference (CreateTargetGroup,
 // LoadBalancerAttribute, TargetGroupAttribute) and "Security policies for your Application Load Balancer".
+
+import {
+  allowedSslPolicies,
+  clip,
+  legacySslPolicies,
+  parseGoBool,
+  parseGoInt32,
+  parseListenPorts,
+  parseStringList,
+  parseStringMap,
+} from "./alb-annotation-grammar";
+
+// Importers read these from here, with the checks that use them.
+export { allowedSslPolicies, parseStringMap };
 
 export const ALB_ANNOTATION_PREFIX = "alb.ingress.kubernetes.io/";
 
@@ -43,8 +57,8 @@ export const milvusL7OwnedAnnotations: Readonly<Record<string, string>> = {
 };
 
 /**
- * ALB idle timeout for Milvus. ELB's default is 60 s, and the ALB does not count HTTP/2 PINGs as activity
- * (DESIGN §5), so gRPC keepalives cannot hold a connection open: any Milvus call that sends nothing for a minute
+ * ALB idle timeout for Milvus. ELB's default is 60 s, and the ALB does not count HTTP/2 PINGs as activity,
+ * so gRPC keepalives cannot hold a connection open: any Milvus call that sends nothing for a minute
  * while the server works (a large search or query, a synchronous flush, create_index/load waits, a bulk insert)
  * is cut with a reset and surfaces as UNAVAILABLE. Five minutes covers those calls; much longer only keeps idle
  * client connections pinned on the ALB.
@@ -83,168 +97,15 @@ export function withMilvusL7Defaults(annotations: Readonly<Record<string, string
 
 /** HTTPS ports the ALB will listen on for these annotations (after defaults): where verify-connection must connect. */
 export function httpsListenPorts(annotations: Readonly<Record<string, string>>): number[] {
-  const raw = annotations[`${ALB_ANNOTATION_PREFIX}listen-ports`] ?? milvusL7Defaults[`${ALB_ANNOTATION_PREFIX}listen-ports`];
-  const parsed = raw === undefined ? undefined : parseListenPorts(raw);
-  if (!parsed || typeof parsed === "string") return [443];
+  const parsed = effectiveListenPorts(annotations);
+  if (!parsed) return [443];
   return [...parsed.entries()].filter(([, proto]) => proto === "HTTPS").map(([port]) => port);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Security policies. From "Security policies for your Application Load Balancer" (ELB user guide) and aws-cdk's
-// `SslPolicy` enum. Only policies whose minimum is TLS 1.2 are accepted: Milvus clients are gRPC libraries that
-// all speak TLS 1.2+, and the older protocols only widen the attack surface.
-
-export const allowedSslPolicies: readonly string[] = [
-  "ELBSecurityPolicy-TLS13-1-2-2021-06",
-  "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-  "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
-  "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
-  "ELBSecurityPolicy-TLS13-1-3-2021-06",
-  "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
-  "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
-  "ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09",
-  "ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09",
-  "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
-  "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
-  "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
-  "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-2023-04",
-  "ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-2023-04",
-  "ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-2023-04",
-  "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
-  "ELBSecurityPolicy-TLS13-1-2-FIPS-PQ-2025-09",
-  "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09",
-  "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-PQ-2025-09",
-  "ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-PQ-2025-09",
-  "ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-PQ-2025-09",
-  "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09",
-  "ELBSecurityPolicy-TLS-1-2-2017-01",
-  "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
-  "ELBSecurityPolicy-FS-1-2-2019-08",
-  "ELBSecurityPolicy-FS-1-2-Res-2019-08",
-  "ELBSecurityPolicy-FS-1-2-Res-2020-10",
-];
-
-/** Real ELB policies that still accept TLS 1.0 or 1.1: named so the message can say why they are refused. */
-const legacySslPolicies: ReadonlySet<string> = new Set([
-  "ELBSecurityPolicy-2016-08",
-  "ELBSecurityPolicy-2015-05",
-  "ELBSecurityPolicy-TLS-1-0-2015-04",
-  "ELBSecurityPolicy-TLS-1-1-2017-01",
-  "ELBSecurityPolicy-FS-2018-06",
-  "ELBSecurityPolicy-FS-1-1-2019-08",
-  "ELBSecurityPolicy-TLS13-1-0-2021-06",
-  "ELBSecurityPolicy-TLS13-1-1-2021-06",
-  "ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04",
-  "ELBSecurityPolicy-TLS13-1-1-FIPS-2023-04",
-  "ELBSecurityPolicy-TLS13-1-0-PQ-2025-09",
-  "ELBSecurityPolicy-TLS13-1-0-FIPS-PQ-2025-09",
-  "ELBSecurityPolicy-TLS13-1-1-FIPS-PQ-2025-09",
-]);
-
-// ---------------------------------------------------------------------------------------------------------------
-// Value parsers, ported from pkg/annotations/parser.go so a value means here what it means to the controller.
-
-/** strconv.ParseBool's accepted spellings. */
-const GO_TRUE = new Set(["1", "t", "T", "TRUE", "true", "True"]);
-const GO_FALSE = new Set(["0", "f", "F", "FALSE", "false", "False"]);
-
-function parseGoBool(raw: string): boolean | undefined {
-  if (GO_TRUE.has(raw)) return true;
-  if (GO_FALSE.has(raw)) return false;
-  return undefined;
-}
-
-/** strconv.ParseInt(raw, 10, 32): optional sign, decimal digits, no spaces, int32 range. */
-function parseGoInt32(raw: string): number | undefined {
-  if (!/^[+-]?\d{1,10}$/.test(raw)) return undefined;
-  const n = Number(raw);
-  return n >= -2147483648 && n <= 2147483647 ? n : undefined;
-}
-
-/** splitCommaSeparatedString: split on ',', trim, drop empties. */
-function parseStringList(raw: string): string[] {
-  return raw
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
-
-/** splitKeyValuePairs + ParseStringMapAnnotation: `k=v` pairs, `\` escapes the next character (e.g. `\,`). */
-export function parseStringMap(raw: string): { ok: true; map: Record<string, string> } | { ok: false } {
-  const pairs: string[] = [];
-  let current = "";
-  let done = false;
-  for (let i = 0; i < raw.length && !done; i++) {
-    const c = raw[i] as string;
-    if (c === "\\" && i + 1 < raw.length) {
-      current += raw[i + 1];
-      i++;
-    } else if (c === ",") {
-      const remaining = raw.slice(i + 1).trim();
-      if (remaining.includes("=")) {
-        pairs.push(current.trim());
-        current = "";
-      } else if (remaining.length > 0) {
-        // The controller ends the split here and keeps the tail as one (invalid, '='-less) pair.
-        pairs.push(current.trim(), remaining);
-        current = "";
-        done = true;
-      } else {
-        current += c;
-      }
-    } else {
-      current += c;
-    }
-  }
-  if (!done && current.length > 0) pairs.push(current.trim());
-  const map: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf("=");
-    if (eq < 0) return { ok: false };
-    const key = pair.slice(0, eq).trim();
-    if (key.length === 0) return { ok: false };
-    map[key] = pair.slice(eq + 1).trim();
-  }
-  return { ok: true, map };
-}
-
-/** computeIngressListenPorts: a non-empty JSON list of {"HTTP"|"HTTPS": port}. Returns port→protocol or a problem. */
-function parseListenPorts(raw: string): Map<number, "HTTP" | "HTTPS"> | string {
-  const shape = `must be a JSON list of {"HTTPS": port} or {"HTTP": port} objects, e.g. [{"HTTPS":443}]`;
-  let entries: unknown;
-  try {
-    entries = JSON.parse(raw);
-  } catch {
-    return `${shape}; it is not valid JSON`;
-  }
-  if (!Array.isArray(entries)) return shape;
-  if (entries.length === 0) return `${shape}; the list is empty`;
-  const ports = new Map<number, "HTTP" | "HTTPS">();
-  for (const entry of entries) {
-    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return shape;
-    for (const [protocol, port] of Object.entries(entry)) {
-      if (protocol !== "HTTP" && protocol !== "HTTPS") return `listen protocol must be HTTP or HTTPS, not "${clip(protocol)}"`;
-      if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
-        return "listen port must be an integer from 1 to 65535";
-      }
-      const existing = ports.get(port);
-      if (existing !== undefined && existing !== protocol) {
-        return `port ${port} is listed twice (HTTP and HTTPS); the ALB cannot have duplicate listener ports`;
-      }
-      ports.set(port, protocol);
-    }
-  }
-  return ports;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Small checks shared by several annotations. Each returns a message, or undefined when the value is fine.
 
 type Check = (value: string, all: Readonly<Record<string, string>>) => string | undefined;
-
-function clip(s: string, max = 40): string {
-  return s.length > max ? `${s.slice(0, max)}…` : s;
-}
 
 const boolean: Check = (v) => (parseGoBool(v) === undefined ? "must be true or false" : undefined);
 
@@ -506,10 +367,25 @@ function effectiveListenPorts(all: Readonly<Record<string, string>>): Map<number
   return typeof parsed === "string" ? undefined : parsed;
 }
 
+/** A port listed with both protocols: the controller silently keeps the last one, which is rarely what was meant. */
+function portListedTwice(raw: string): number | undefined {
+  const seen = new Map<unknown, string>();
+  for (const entry of JSON.parse(raw) as (Record<string, unknown> | null)[]) {
+    for (const [protocol, port] of Object.entries(entry ?? {})) {
+      const before = seen.get(port);
+      if (before !== undefined && before !== protocol) return port as number;
+      seen.set(port, protocol);
+    }
+  }
+  return undefined;
+}
+
 const listenPorts: Check = (v) => {
   const parsed = parseListenPorts(v);
   if (typeof parsed === "string") return parsed;
-  // Milvus clients connect with TLS (DESIGN §1 step 5); without an HTTPS listener nothing would serve them.
+  const twice = portListedTwice(v);
+  if (twice !== undefined) return `port ${twice} is listed twice (HTTP and HTTPS); the controller would keep only the last`;
+  // Milvus clients connect with TLS (functions/verify-connection); without an HTTPS listener nothing would serve them.
   if (![...parsed.values()].includes("HTTPS")) return `must include an HTTPS listener, e.g. [{"HTTPS":443}]`;
   return undefined;
 };

@@ -1,4 +1,4 @@
-// AWS SDK v3 errors → our errors, at the boundary (DESIGN §4). The ASL's Retry matches AwsUnavailable; every
+// AWS SDK v3 errors → our errors, at the boundary (docs/architecture.md, "Errors"). The ASL's Retry matches AwsUnavailable; every
 // other failure becomes the caller's terminal class, whose message is the execution's Cause, so it says what
 // to do. SDK errors are not chained as `cause`: the operator needs our message, and nothing of the SDK's
 // request (which may carry a private key) should ride along.

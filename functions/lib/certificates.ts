@@ -1,7 +1,7 @@
 // Checks on a PEM bundle before it goes to ACM. ACM (and moto, in the sandbox) accepts some bundles that
 // break clients later — a key that does not match, a chain out of order — and rejects others with terse
 // messages, so every rule ACM documents for imported certificates is checked here first, with a message that
-// names the problem and the fix (DESIGN §5 "ACM"). Only Node's crypto: the bundle never leaves the process.
+// names the problem and the fix (ACM's rules for imported certificates). Only Node's crypto: the bundle never leaves the process.
 //
 // Secrecy: no message, and nothing returned, ever contains key material. Messages name parts ("privateKey"),
 // sizes, labels, subjects and fingerprints only; errors thrown by Node while parsing the key are replaced,

@@ -10,11 +10,34 @@ export interface StepEvent {
   executionArn?: string;
 }
 
-export const logger = new Logger({ serviceName: "milvus-l7" });
+let sharedLogger: Logger | undefined;
 
-export type StepHandler<I extends StepEvent, O> = (event: I, context: Context) => Promise<O>;
+/**
+ * The one Powertools logger of the process, made on first use: it reads POWERTOOLS_* when it is constructed, so
+ * whoever runs the handlers (Lambda, `milvus-l7 run`, the sandbox) has set the environment by then.
+ */
+export function stepLogger(): Logger {
+  sharedLogger ??= new Logger({ serviceName: "milvus-l7" });
+  return sharedLogger;
+}
+
+export type StepHandler<I, O> = (event: I, context: Context) => Promise<O>;
+
+/**
+ * A Lambda's exported handler whose dependencies (SDK clients, the logger) are built on the first invocation and
+ * kept for the container's life. Importing a handler module therefore does nothing but load code: the CLI, the
+ * sandbox and the tests import handlers freely and pass their own dependencies to makeHandler.
+ */
+export function builtOnFirstCall<I, O>(build: () => StepHandler<I, O>): StepHandler<I, O> {
+  let built: StepHandler<I, O> | undefined;
+  return (event, context) => {
+    built ??= build();
+    return built(event, context);
+  };
+}
 
 export function createHandler<I extends StepEvent, O>(step: string, core: (event: I) => Promise<O>): StepHandler<I, O> {
+  const logger = stepLogger();
   return middy<I, O, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({

@@ -2,7 +2,7 @@
 // plus the plan's annotations (the request's, validated, over our defaults).
 import { ALB_ANNOTATION_PREFIX } from "./alb-annotations";
 import type { Ingress } from "./kube-client";
-import type { Target } from "./plan";
+import type { Target } from "./state";
 
 export const FIELD_MANAGER = "milvus-l7";
 /** Marks objects milvus-l7 created, so a rollback or a re-run only ever touches its own. */

@@ -1,15 +1,9 @@
-// The Lambdas' Kubernetes client: the REST calls our steps make, straight over node:https.
-//
-// Why not @kubernetes/client-node (it stays a dependency of the CLI only, for loading kubeconfigs):
-//   - size: its generated models and ObjectSerializer were ~1 MB of each Kubernetes-facing bundle (1.47–1.59 MB
-//     against a 1.2 MB target; 0.4 MB without it), and their load time, for six verbs on three kinds;
-//   - speed: 1.x builds a new https.Agent for every request, so every call paid a new TCP connection and TLS
-//     handshake (scripts/bench.ts: 16.7× faster than a kubectl process per call; 30.9× with one keep-alive
-//     connection per cluster, which is what this client keeps);
-//   - its Watch hands out its AbortController only once the response has started, so a watch whose response never
-//     started could not be ended and leaked a socket per stalled poll.
-// The wire format of these calls is the stable core of the Kubernetes API (API concepts: "Efficient detection of
-// changes", "Server-Side Apply", "Patch"); the types below name only the fields our steps read.
+// The Lambdas' Kubernetes client: the REST calls our steps make, straight over node:https, with one keep-alive
+// connection per cluster, a deadline per call, a short Retry-After honoured once, and a watch that can be ended from
+// the moment it starts. Why this and not @kubernetes/client-node (which stays the source of the object types below,
+// and the CLI's kubeconfig loader): docs/architecture.md, "Decisions". The wire format of these calls is the stable
+// core of the Kubernetes API (API concepts: "Efficient detection of changes", "Server-Side Apply", "Patch").
+import type { CoreV1Event, V1Ingress, V1ObjectMeta, V1Service } from "@kubernetes/client-node";
 import type { IncomingMessage } from "node:http";
 import { Agent, type AgentOptions, request } from "node:https";
 import {
@@ -21,50 +15,16 @@ import {
 } from "./errors";
 
 // ---------------------------------------------------------------------------------------------------------------
-// The objects, as far as we read them
+// The objects: @kubernetes/client-node's own model types (type imports only: nothing of the library is bundled).
+// Those describe objects after its ObjectSerializer, with timestamps as Date; this client hands out the JSON the
+// apiserver sent, where timestamps are RFC 3339 strings, hence Wire<…>.
 
-export interface ObjectMeta {
-  name?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  managedFields?: { manager?: string; operation?: string; time?: string }[];
-}
+type Wire<T> = T extends Date ? string : T extends (infer U)[] ? Wire<U>[] : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
 
-export interface Service {
-  metadata?: ObjectMeta;
-  spec?: { type?: string; ports?: { name?: string; port: number }[] };
-}
-
-export interface Ingress {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: ObjectMeta;
-  spec?: {
-    ingressClassName?: string;
-    rules?: {
-      host?: string;
-      http?: { paths: { path?: string; pathType: string; backend: { service?: { name: string; port: { number?: number } } } }[] };
-    }[];
-  };
-  status?: { loadBalancer?: { ingress?: { hostname?: string; ip?: string }[] } };
-}
-
-export interface KubeEvent {
-  metadata?: ObjectMeta;
-  involvedObject: { uid?: string };
-  type?: string;
-  reason?: string;
-  message?: string;
-  count?: number;
-  firstTimestamp?: string;
-  lastTimestamp?: string;
-  eventTime?: string;
-}
+export type ObjectMeta = Wire<V1ObjectMeta>;
+export type Service = Wire<V1Service>;
+export type Ingress = Wire<V1Ingress>;
+export type KubeEvent = Wire<CoreV1Event>;
 
 export interface WatchEvent<T> {
   type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK";
@@ -364,7 +324,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Deadline and errors (DESIGN §4)
+// Deadline and errors (docs/architecture.md, "Errors")
 
 class DeadlineExceeded extends Error {}
 

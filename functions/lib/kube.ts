@@ -23,7 +23,7 @@ export interface ClusterEndpoint {
   caData: string;
 }
 
-/** Returns a client for a cluster: the EKS path in Lambda, or the operator's kubeconfig in the CLI (cli/run.ts). */
+/** Returns a client for a cluster: the EKS path in Lambda, or the operator's kubeconfig in the CLI (cli/kubeconfig.ts). */
 export type ClusterConnector = (cluster: ClusterRef) => Promise<KubeClient>;
 
 // aws-iam-authenticator (pkg/token/token.go): the presigned URL is valid for 15 minutes from X-Amz-Date and

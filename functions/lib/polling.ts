@@ -1,8 +1,7 @@
-// The address-wait schedule. Each get-ingress-status poll holds a bounded Kubernetes watch on the Ingress
-// (returns the moment an address is published), then the ASL's Wait state sleeps a short backoff before the
-// next poll. Fixed-interval polling cannot both notice an address within 15 s and stay under 40 polls in
-// 20 minutes (DESIGN §3); a watch does both: worst-case detection is the longest Wait, and a 20-minute budget
-// takes about 1200 / (WATCH + WAIT_CAP) polls.
+// The address-wait schedule (docs/architecture.md, "The address wait"). Each get-ingress-status poll holds a
+// bounded Kubernetes watch on the Ingress (returns the moment an address is published), then the ASL's Wait state
+// sleeps a short backoff before the next poll: worst-case detection is the longest Wait, and a budget of B seconds
+// takes about B / (WATCH + WAIT_CAP) polls.
 
 /** Seconds one poll may hold its watch open. The Lambda's timeout must exceed it. */
 export const DEFAULT_WATCH_SECONDS = 30;

@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { translateAwsError } from "./aws-errors";
 import { RegistryError } from "./errors";
-import type { CertificateSource, Target } from "./plan";
+import type { CertificateSource, Target } from "./state";
 
 /** Table layout, shared with the CDK stack and the sandbox so they cannot drift. */
 export const REGISTRY_TABLE = {

@@ -1,11 +1,9 @@
 // The deployment request: the one schema behind the HTTP API, the `validate` CLI, resolve-request and the
 // documented console input (events/console-start.json). A bad request must be rejected before anything is
-// changed, with a message that names the field and says what is allowed (DESIGN §4), so every rule below carries
-// its own message and parseRequest reports every problem at once, not the first one.
+// changed, with a message that names the field and says what is allowed (docs/architecture.md, "Errors"), so
+// every rule below carries its own message and parseRequest reports every problem at once, not the first one.
 
-// zod/mini: the same schemas as classic zod (one core), built with functions instead of methods, so esbuild keeps
-// only what is used (~25 KB) instead of all of classic zod with its ~40 locales (~460 KB, ~70 ms of cold start).
-// Mini sets no locale: zod's own messages are a bare "Invalid input", which toFieldIssues replaces; every rule
+// zod/mini, not classic zod: docs/architecture.md, "Decisions". Mini sets no locale: zod's own messages are a bare "Invalid input", which toFieldIssues replaces; every rule
 // below brings its own message.
 import * as z from "zod/mini";
 import { validateAlbAnnotations } from "./alb-annotations";
@@ -232,6 +230,15 @@ const requestShape = {
   onFailure: z._default(oneOf(["keep-ingress", "remove-ingress"] as const), "keep-ingress"),
 };
 
+/**
+ * The one key a request may carry beside its fields: editors read a top-level `$schema` to find the request's
+ * JSON Schema (docs/deployment-request.schema.json, generated from this file) and offer completion and errors.
+ * It is no part of the request: accepted, left out of "allowed" lists, and dropped from the parsed request.
+ */
+const editorHintShape = {
+  $schema: z.optional(z.string()),
+};
+
 /** Allowed keys of every object, by dotted path, for "unknown field" messages. */
 const allowedFields: Record<string, string[]> = {
   "": Object.keys(requestShape),
@@ -277,7 +284,7 @@ export function checkRegions(request: DeploymentRequest, defaultRegion: string |
 type Source = { secretsManager: { secretId: string } } | { s3: z.output<z.ZodMiniObject<typeof s3Shape>> };
 
 export const requestSchema = z.pipe(
-  z.strictObject(requestShape).check(
+  z.strictObject({ ...requestShape, ...editorHintShape }).check(
     z.superRefine((r, ctx) => {
       const certRegion = r.certificate.arn === undefined ? undefined : certificateRegion(r.certificate.arn);
       if (certRegion !== undefined && r.cluster.region !== undefined && certRegion !== r.cluster.region) {
@@ -289,7 +296,7 @@ export const requestSchema = z.pipe(
       }
     }),
   ),
-  z.transform((r) => {
+  z.transform(({ $schema: _editorHint, ...r }) => {
     const { secretsManager, s3 } = r.certificate.source ?? {};
     // The refinement above guarantees exactly one of them when source is present.
     const source: Source | undefined = secretsManager ? { secretsManager } : s3 ? { s3 } : undefined;

@@ -6,17 +6,10 @@
 import { FIELD_MANAGER } from "../lib/ingress";
 import type { ClusterConnector } from "../lib/kube";
 import { type Service, servicePath } from "../lib/kube-client";
-import type { Target } from "../lib/plan";
+import type { PatchServiceResult, Target } from "../lib/state";
 
 export interface PatchServiceInput {
   target: Target;
-}
-
-export interface PatchServiceResult {
-  previousType: string;
-  type: "ClusterIP";
-  changed: boolean;
-  warnings: string[];
 }
 
 export interface PatchServiceDeps {

@@ -1,9 +1,7 @@
 // The end of a target's path: record it in the deployments registry (so renewals know where a certificate is
 // served), release its lease in the same transaction, and return the target's summary for the execution output.
-import type { ImportedCertificate, PlannedCertificate, Target } from "../lib/plan";
+import type { ImportedCertificate, PatchServiceResult, PlannedCertificate, Target, TargetSummary, VerifyResult } from "../lib/state";
 import { type Registry, targetIdOf } from "../lib/registry";
-import type { PatchServiceResult } from "../patch-service/core";
-import type { VerifyResult } from "../verify-connection/core";
 
 export interface RecordDeploymentInput {
   target: Target;
@@ -18,21 +16,6 @@ export interface RecordDeploymentInput {
 export interface RecordDeploymentDeps {
   registry: Registry;
   now?: () => Date;
-}
-
-export interface TargetSummary {
-  targetId: string;
-  host: string;
-  namespace: string;
-  service: string;
-  ingress: string;
-  albHostname: string;
-  servedFingerprint256: string;
-  servedNotAfter: string;
-  milvusVersion: string;
-  serviceType: string;
-  previousServiceType: string;
-  warnings: string[];
 }
 
 export async function recordDeployment(input: RecordDeploymentInput, deps: RecordDeploymentDeps): Promise<TargetSummary> {

@@ -1,12 +1,12 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { type StepEvent, createHandler } from "../lib/handler";
+import { type StepEvent, builtOnFirstCall, createHandler } from "../lib/handler";
 import { dynamoRegistry } from "../lib/registry";
 import { type RecordDeploymentDeps, type RecordDeploymentInput, recordDeployment } from "./core";
 
 export const makeHandler = (deps: RecordDeploymentDeps) =>
   createHandler("record-deployment", (event: RecordDeploymentInput & StepEvent) => recordDeployment(event, deps));
 
-export const handler = makeHandler({
-  registry: dynamoRegistry(DynamoDBDocumentClient.from(new DynamoDBClient({})), process.env.REGISTRY_TABLE_NAME ?? ""),
-});
+export const handler = builtOnFirstCall(() =>
+  makeHandler({ registry: dynamoRegistry(DynamoDBDocumentClient.from(new DynamoDBClient({})), process.env.REGISTRY_TABLE_NAME ?? "") }),
+);

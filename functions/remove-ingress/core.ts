@@ -4,7 +4,7 @@
 import { MANAGED_BY_LABEL } from "../lib/ingress";
 import type { ClusterConnector } from "../lib/kube";
 import { type Ingress, type Service, ingressPath, servicePath } from "../lib/kube-client";
-import type { Target } from "../lib/plan";
+import type { Target } from "../lib/state";
 
 export interface RemoveIngressInput {
   target: Target;

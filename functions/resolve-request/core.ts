@@ -1,13 +1,13 @@
 // ResolveRequest: turn whatever started the execution — a deployment request, or a renewal event (ACM expiry
 // warning, S3 write) — into the plan the rest of the workflow follows. A request is checked without any AWS or
-// Kubernetes call, so a bad one fails here before anything is changed (DESIGN §4); a renewal reads the
-// deployments registry. The plan is visible in the Step Functions console and history (DESIGN §5), so it
+// Kubernetes call, so a bad one fails here before anything is changed (docs/architecture.md, "Errors"); a renewal reads the
+// deployments registry. The plan is visible in the Step Functions console and history (docs/architecture.md, "The state"), so it
 // carries references (ARNs, bucket keys) only; the schema refuses PEM material, and nothing here reads a secret.
 
 import { withMilvusL7Defaults } from "../lib/alb-annotations";
 import { RegistryError } from "../lib/errors";
 import type { CertificatePrefix } from "../lib/event-patterns";
-import type { CertificateSource, Plan, PlannedCertificate } from "../lib/plan";
+import type { CertificateSource, Plan, PlannedCertificate } from "../lib/state";
 import { maxPollsFor } from "../lib/polling";
 import { type DeploymentRequest, checkRegions, parseRequest } from "../lib/request";
 import { type RenewalRegistry, classifyInput, planRenewal } from "./triggers";

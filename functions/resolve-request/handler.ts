@@ -1,7 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { type StepEvent, createHandler } from "../lib/handler";
-import type { Plan } from "../lib/plan";
+import { type StepEvent, builtOnFirstCall, createHandler } from "../lib/handler";
+import type { Plan } from "../lib/state";
 import { DEFAULT_WATCH_SECONDS } from "../lib/polling";
 import { dynamoRegistry } from "../lib/registry";
 import { type ResolveOptions, resolveInput } from "./core";
@@ -15,11 +15,13 @@ export interface ResolveRequestEvent extends StepEvent {
 export const makeHandler = (opts: ResolveOptions) =>
   createHandler("resolve-request", async (event: ResolveRequestEvent): Promise<Plan> => resolveInput(event.request, opts));
 
-export const handler = makeHandler({
-  defaultRegion: process.env.AWS_REGION ?? "",
-  watchSeconds: Number(process.env.ADDRESS_WATCH_SECONDS ?? DEFAULT_WATCH_SECONDS),
-  registry: process.env.REGISTRY_TABLE_NAME
-    ? dynamoRegistry(DynamoDBDocumentClient.from(new DynamoDBClient({})), process.env.REGISTRY_TABLE_NAME)
-    : undefined,
-  certificatePrefixes: certificatePrefixesFrom(process.env.CERTIFICATE_BUCKETS),
-});
+export const handler = builtOnFirstCall(() =>
+  makeHandler({
+    defaultRegion: process.env.AWS_REGION ?? "",
+    watchSeconds: Number(process.env.ADDRESS_WATCH_SECONDS ?? DEFAULT_WATCH_SECONDS),
+    registry: process.env.REGISTRY_TABLE_NAME
+      ? dynamoRegistry(DynamoDBDocumentClient.from(new DynamoDBClient({})), process.env.REGISTRY_TABLE_NAME)
+      : undefined,
+    certificatePrefixes: certificatePrefixesFrom(process.env.CERTIFICATE_BUCKETS),
+  }),
+);

@@ -1,15 +1,15 @@
-// Renewal triggers: the EventBridge events that start the workflow instead of a deployment request (issue 3,
-// "Renewal trigger"). classifyInput tells them apart from a request; planRenewal turns one into a plan from the
+// Renewal triggers: the EventBridge events that start the workflow instead of a deployment request
+// (infra/constructs/renewal-triggers.ts). classifyInput tells them apart from a request; planRenewal turns one into a plan from the
 // deployments registry: every target that serves the certificate, re-imported from its recorded source only if
 // the source holds a newer certificate. Certificates and objects that no deployment uses give a plan with no
 // targets and a reason, on which the workflow ends cleanly.
 //
-// Like every plan, a renewal plan is visible in the Step Functions console and history (DESIGN §5): it carries
+// Like every plan, a renewal plan is visible in the Step Functions console and history (docs/architecture.md, "The state"): it carries
 // ARNs, secret IDs and S3 keys, never PEM material, and nothing here reads a secret or an object.
 
 import { InvalidRequest } from "../lib/errors";
 import { ACM_APPROACHING_EXPIRATION, type CertificatePrefix, S3_OBJECT_CREATED, objectIsUnder } from "../lib/event-patterns";
-import type { CertificateSource, Plan, PlannedCertificate, Target } from "../lib/plan";
+import type { CertificateSource, Plan, PlannedCertificate, Target } from "../lib/state";
 import { maxPollsFor } from "../lib/polling";
 import type { DeploymentRecord, Registry } from "../lib/registry";
 import { ACM_CERTIFICATE_ARN } from "../lib/request";

@@ -2,7 +2,7 @@
 // interleave their Ingress and Service changes. The lease is a registry item with a TTL; an execution that
 // died without releasing it is detected (not RUNNING) and its lease taken over at once instead of after the TTL.
 import { TargetBusy } from "../lib/errors";
-import type { Target } from "../lib/plan";
+import type { Target } from "../lib/state";
 import { type Registry, targetIdOf } from "../lib/registry";
 
 export interface TargetLeaseInput {

@@ -3,7 +3,7 @@
 import { ChangeResourceRecordSetsCommand, GetChangeCommand, type Route53Client } from "@aws-sdk/client-route-53";
 import { translateAwsError } from "../lib/aws-errors";
 import { AwsUnavailable, DnsRejected } from "../lib/errors";
-import type { Target } from "../lib/plan";
+import type { Target } from "../lib/state";
 
 export interface UpsertDnsInput {
   target: Target;

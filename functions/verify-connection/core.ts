@@ -12,7 +12,7 @@ import { lookup } from "node:dns/promises";
 import * as tls from "node:tls";
 import { httpsListenPorts } from "../lib/alb-annotations";
 import { endpointNotReady, MilvusL7Error, VerificationFailed } from "../lib/errors";
-import type { ImportedCertificate, Target } from "../lib/plan";
+import type { ImportedCertificate, Target, VerifyResult } from "../lib/state";
 import { type MilvusArgs, checkMilvus } from "./milvus";
 
 export interface VerifyInput {
@@ -32,18 +32,6 @@ export interface VerifyDeps {
   resolve: (hostname: string, port: number) => Promise<{ address: string; port: number }>;
   /** Bound for the TLS handshake and for each Milvus RPC. Default 10 s. */
   timeoutMs?: number;
-}
-
-export interface VerifyResult {
-  host: string;
-  albHostname: string;
-  /** The address (and so the ALB node) that was checked. */
-  address: string;
-  servedFingerprint256: string;
-  /** ISO 8601. */
-  servedNotAfter: string;
-  milvusVersion: string;
-  healthy: true;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -110,7 +98,7 @@ let lastTrustStore: { anchors: string; context: tls.SecureContext } | undefined;
  * Node's default roots plus the anchors, for the TLS check and the gRPC channel alike. Supplying `ca` REPLACES the
  * default roots, so they are added back: public-CA certificates must keep verifying. Built once per anchor set and
  * reused (the certificate a run verifies is the same for all its targets, and a warm Lambda sees it again): parsing
- * the ~140 default roots takes 15–40 ms of CPU, twice per check if tls.connect and grpc-js each built their own.
+ * every default root is real CPU, paid twice per check if tls.connect and grpc-js each built their own.
  */
 function trustStore(anchors: string[]): tls.SecureContext {
   const key = anchors.join("\n");

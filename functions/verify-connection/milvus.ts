@@ -1,13 +1,10 @@
 // verify-connection's Milvus check: Connect, CheckHealth and GetVersion through the ALB.
 //
-// Milvus's own gRPC API over @grpc/grpc-js, the transport @zilliz/milvus2-sdk-node uses, but not the SDK itself:
-// its root module loads all of it (bulk writer, winston …; 1.66 MB bundled, ~300 ms of cold init), and every
-// MilvusClient parses the whole Milvus proto four times (grpc/BaseClient.js: protobufjs Root.fromJSON of
-// milvus.base and schema.base; grpc/GrpcClient.js: proto-loader fromJSON of milvus for MilvusService and again for
-// ClientTelemetryService), 0.25–0.4 s of CPU per check, which made a 20-target renewal CPU-bound. Here the three
-// RPCs use a descriptor generated from the SDK's own proto JSON (milvus-proto.ts, by scripts/milvus-proto.ts; a
-// test fails when it is stale), parsed once per module, and send what SDK 3.0.6 sends (a test compares the two;
-// the SDK file paths below are under @zilliz/milvus2-sdk-node/dist/milvus).
+// Milvus's own gRPC API over @grpc/grpc-js, the transport @zilliz/milvus2-sdk-node uses, but not the SDK itself
+// (why: docs/architecture.md, "Decisions"). The three RPCs use a descriptor generated from the SDK's own proto JSON
+// (milvus-proto.ts, by scripts/milvus-proto.ts; a test fails when it is stale), parsed once per module, and send
+// what the SDK sends (a parity test compares the two; the SDK file paths below are under
+// @zilliz/milvus2-sdk-node/dist/milvus).
 import type * as tls from "node:tls";
 import { isIP } from "node:net";
 import { Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
@@ -31,7 +28,7 @@ type Message = Record<string, unknown>;
 /**
  * A unary method as @grpc/proto-loader would define it: path, and the protobufjs (de)serializers it would build,
  * for grpc-js's generic Client.makeUnaryRequest. Not proto-loader itself: its fromJSON also builds a
- * FileDescriptorProto of every type (protobufjs/ext/descriptor), ~35 ms here against ~1 ms for Root.fromJSON.
+ * FileDescriptorProto of every type (protobufjs/ext/descriptor), far slower than Root.fromJSON.
  */
 function unaryMethod(name: MilvusRpc) {
   const method = milvusRoot.lookupService(SERVICE).methods[name];
@@ -136,8 +133,8 @@ export async function checkMilvus(args: MilvusArgs): Promise<string> {
     {
       // SNI and the name checked on the certificate.
       "grpc.ssl_target_name_override": host,
-      // ssl_target_name_override does not change HTTP/2 :authority; a host-rule Ingress answers 404 for any other
-      // (DESIGN §5).
+      // ssl_target_name_override does not change HTTP/2 :authority, and a host-rule Ingress answers 404 for any
+      // other authority.
       "grpc.default_authority": host,
       // No keepalive options: grpc-js sends no HTTP/2 PINGs unless grpc.keepalive_time_ms is set. The ALB ignores
       // PINGs, so the SDK's default (ping every 10 s, drop the channel after 5 s without an answer) had to be

@@ -1,4 +1,4 @@
-// The HTTP API for portals (issue 3, item 5): an API Gateway REST API in front of functions/api (Lambda proxy
+// The HTTP API for portals: an API Gateway REST API in front of functions/api (Lambda proxy
 // integration), every method AWS_IAM-authorised (callers sign with SigV4 and need execute-api:Invoke):
 //   POST /deployments        start a deployment (idempotent on the Idempotency-Key header or the request hash)
 //   GET  /deployments        the deployments registry
@@ -21,6 +21,9 @@ import type { ApiConfig } from "../config";
 import { iam5ResourceFinding } from "../nag";
 import { milvusFunction } from "./lambda";
 import type { Registry } from "./registry";
+
+/** The API function's memory (also what the benchmark prices it with). */
+export const API_FUNCTION_MEMORY_MB = 256;
 
 export const API_STAGE = "v1";
 
@@ -72,7 +75,7 @@ export class HttpApi extends Construct {
       description: "milvus-l7: HTTP API for portals (start a deployment, its status, the registry)",
       // API Gateway gives up on an integration after 29 s; the function answers (or times out) before.
       timeout: Duration.seconds(25),
-      memorySize: 256,
+      memorySize: API_FUNCTION_MEMORY_MB,
       role: this.role,
       logRetention: props.logRetention,
       environment: {
@@ -194,7 +197,7 @@ export class HttpApi extends Construct {
       {
         id: "AwsSolutions-APIG2",
         reason:
-          "The API function validates every body with the one request schema (DESIGN §7) and answers 400 naming each field; an API Gateway model would duplicate that schema in JSON Schema draft 4, drift from it, and replace the field errors with a bare 'Invalid request body'.",
+          "The API function validates every body with the one request schema (functions/lib/request.ts) and answers 400 naming each field; an API Gateway model would duplicate that schema in JSON Schema draft 4, drift from it, and replace the field errors with a bare 'Invalid request body'.",
       },
       {
         id: "AwsSolutions-APIG3",
@@ -204,7 +207,7 @@ export class HttpApi extends Construct {
       {
         id: "AwsSolutions-COG4",
         reason:
-          "AWS_IAM authorisation is deliberate (issue 3): the callers are internal portals and operators with AWS credentials, authorised by IAM policy on execute-api:Invoke; a Cognito user pool would add a second identity system.",
+          "AWS_IAM authorisation is deliberate: the callers are internal portals and operators with AWS credentials, authorised by IAM policy on execute-api:Invoke; a Cognito user pool would add a second identity system.",
       },
     );
 

@@ -38,8 +38,8 @@ export function milvusFunction(scope: Construct, id: string, props: MilvusFuncti
     environment: {
       POWERTOOLS_SERVICE_NAME: "milvus-l7",
       POWERTOOLS_LOG_LEVEL: "INFO",
-      // No NODE_OPTIONS=--enable-source-maps: it made every cold start 20-40 % slower (Node reads and parses each
-      // file's source map as it loads; measured by scripts/bench.ts), to symbolicate stacks that no operator
+      // No NODE_OPTIONS=--enable-source-maps: it makes every cold start slower (Node reads and parses each file's
+      // source map as it loads; the benchmark's +srcmaps column), to symbolicate stacks that no operator
       // sees (failures are logged and reported by name and message). The maps ship beside the code for offline use.
       ...props.environment,
     },
@@ -47,7 +47,7 @@ export function milvusFunction(scope: Construct, id: string, props: MilvusFuncti
   });
   Validations.of(fn).acknowledge({
     id: "AwsSolutions-L1",
-    reason: "nodejs22.x is deliberate (DESIGN §7: the bundles target node22); moving to nodejs24.x is a separate, tested change.",
+    reason: "nodejs22.x is deliberate (the bundles target node22: infra/bundle.ts); moving to nodejs24.x is a separate, tested change.",
   });
   return fn;
 }

@@ -1,4 +1,4 @@
-// The deployments registry (issue 3, item 2): one item per target, keyed as functions/lib/registry.ts says so
+// The deployments registry: one item per target, keyed as functions/lib/registry.ts says so
 // the stack, the Lambdas and the sandbox cannot drift. On-demand, point-in-time recovery, retained on delete,
 // and DynamoDB TTL on the lease items' `expiresAt` (a lease whose execution died goes away by itself).
 //

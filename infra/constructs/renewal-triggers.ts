@@ -1,4 +1,4 @@
-// Renewal triggers (issue 3, item 3): EventBridge rules on the default event bus that start the workflow with
+// Renewal triggers: EventBridge rules on the default event bus that start the workflow with
 // the event itself as the execution input; resolve-request recognises the event and plans the renewal from the
 // deployments registry. The patterns are functions/lib/event-patterns.ts's, the ones resolve-request and the
 // tests use:

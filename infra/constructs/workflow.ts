@@ -1,4 +1,4 @@
-// The STANDARD state machine, built from the one ASL file (DESIGN §2) with a definition substitution per
+// The STANDARD state machine, built from the one ASL file (docs/architecture.md, "Decisions") with a definition substitution per
 // function ARN. The definition is inlined as a string, so cfn-lint and the CDK assertions see the workflow as
 // it will run.
 //
@@ -15,12 +15,12 @@ import { Construct } from "constructs";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { ASL_PATH } from "../paths";
-import { ASL_SUBSTITUTIONS, STEPS, type Step } from "./workflow-functions";
+import { STEP_TABLE, type StepName } from "../../statemachine/steps";
 
 export interface WorkflowProps {
   /** From `stateMachineNameFor(stack)`: the name `executionsArn` was formatted with. */
   stateMachineName: string;
-  functions: Record<Step, lambda.IFunction>;
+  functions: Record<StepName, lambda.IFunction>;
   logRetention: logs.RetentionDays;
 }
 
@@ -58,7 +58,7 @@ export class Workflow extends Construct {
     // Unnamed: CloudFormation generates the name, so several stacks (or a re-created one) never collide.
     this.logGroup = new logs.LogGroup(this, "Logs", { retention: props.logRetention });
 
-    const definitionSubstitutions = Object.fromEntries(STEPS.map((step) => [ASL_SUBSTITUTIONS[step], props.functions[step].functionArn]));
+    const definitionSubstitutions = Object.fromEntries(STEP_TABLE.map((step) => [step.resource, props.functions[step.name].functionArn]));
 
     this.stateMachine = new sfn.StateMachine(this, "StateMachine", {
       stateMachineName: props.stateMachineName,
@@ -67,7 +67,7 @@ export class Workflow extends Construct {
       definitionBody: sfn.DefinitionBody.fromString(readFileSync(ASL_PATH, "utf8")),
       definitionSubstitutions,
       // ALL without execution data: every state's event type and timing, never its input or output (which
-      // carry hosts and ARNs, and must never carry key material — DESIGN §5).
+      // carry hosts and ARNs, and must never carry key material — docs/architecture.md, "The state").
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
     });
@@ -79,7 +79,7 @@ export class Workflow extends Construct {
       new iam.PolicyStatement({
         sid: "InvokeWorkflowFunctions",
         actions: ["lambda:InvokeFunction"],
-        resources: STEPS.map((step) => props.functions[step].functionArn),
+        resources: STEP_TABLE.map((step) => props.functions[step.name].functionArn),
       }),
     );
 

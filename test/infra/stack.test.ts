@@ -1,6 +1,6 @@
 // The stack as `cdk synth` builds it, with real esbuild bundling (once, in beforeAll): functions, the state
-// machine and its substitutions, least-privilege IAM, the registry, cluster access, renewal rules, the HTTP API,
-// alerting, outputs; then cfn-lint and cdk-nag on the same synthesis, and a load test of every bundle.
+// machine and its substitutions, the registry, cluster access, renewal rules, the HTTP API, alerting, outputs (its
+// IAM: stack-iam.test.ts); then cfn-lint and cdk-nag on the same synthesis, and a load test of every bundle.
 import { Validations } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   type EventPattern,
   acmExpiringPattern,
@@ -20,94 +20,18 @@ import { REGISTRY_TABLE } from "../../functions/lib/registry";
 import { ESM_REQUIRE_BANNER } from "../../infra/bundling";
 import { parseConfig } from "../../infra/config";
 import { API_STAGE } from "../../infra/constructs/http-api";
-import { ASL_SUBSTITUTIONS, KUBERNETES_STEPS, STEPS, type Step } from "../../infra/constructs/workflow-functions";
+import { STEP_NAMES as STEPS, stepNamed } from "../../statemachine/steps";
 import { ASL_PATH } from "../../infra/paths";
-import { type Statement, type Synthesized, cfnLint, identityStatements, logicalIdOf, policyOfRole, render, synthesize } from "./synth";
+import { cfnLint, identityStatements, logicalIdOf, policyOfRole, render } from "./synth";
+import { CONTEXT, STATE_MACHINE_NAME, synthesizedStack } from "./stack-fixture";
 
-const SECRET_ARN = "arn:aws:secretsmanager:us-east-2:123456789012:secret:milvus-l7/milvus-demo.milvus.io-Qx7pZ2";
-const KMS_KEY_ARN = "arn:aws:kms:us-east-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-const HOSTED_ZONE = "Z0123456789ABCDEFGHIJ";
-const CONTEXT = {
-  clusterName: "milvus-prod",
-  milvusNamespaces: ["milvus", "milvus-staging"],
-  certificateSecretArns: [SECRET_ARN],
-  // Two prefixes in one bucket (one S3 rule for both) and a whole second bucket (a rule of its own).
-  certificateBuckets: [{ bucket: "milvus-certs", prefix: "/letsencrypt/live/" }, "milvus-certs/cert-manager", "other-certs"],
-  kmsKeyArns: [KMS_KEY_ARN],
-  route53HostedZoneIds: [HOSTED_ZONE],
-  alarmEmail: "platform@example.com",
-};
-const STATE_MACHINE_NAME = "MilvusL7Test-workflow";
+const fx = synthesizedStack({ bundle: true });
+const { fnId, apiFnId, stateMachineId, tableId, envOf, roleId } = fx;
 
-const ACM_CERTIFICATES = "arn:{AWS::Partition}:acm:{AWS::Region}:{AWS::AccountId}:certificate/*";
-const CERT_OBJECTS = [
-  "arn:{AWS::Partition}:s3:::milvus-certs/letsencrypt/live/*",
-  "arn:{AWS::Partition}:s3:::milvus-certs/cert-manager/*",
-  "arn:{AWS::Partition}:s3:::other-certs/*",
-];
-const CLUSTER_ARN = "arn:{AWS::Partition}:eks:{AWS::Region}:{AWS::AccountId}:cluster/milvus-prod";
-const EXECUTIONS = `arn:{AWS::Partition}:states:{AWS::Region}:{AWS::AccountId}:execution:${STATE_MACHINE_NAME}:*`;
-const DNS_CHANGES = "arn:{AWS::Partition}:route53:::change/*";
-
-/** Actions AWS only authorises on Resource "*"; any other action on "*" fails the IAM test. */
-const WILDCARD_RESOURCE_ACTIONS = new Set([
-  // ACM ListCertificates has no resource type: IAM accepts only "*". (import-certificate finds its own earlier
-  // import on a re-run with it; it returns summaries, no key material.)
-  "acm:ListCertificates",
-  // Added by CDK for the state machine's CloudWatch Logs destination: log delivery has no resource types.
-  "logs:CreateLogDelivery",
-  "logs:GetLogDelivery",
-  "logs:UpdateLogDelivery",
-  "logs:DeleteLogDelivery",
-  "logs:ListLogDeliveries",
-  "logs:PutResourcePolicy",
-  "logs:DescribeResourcePolicies",
-  "logs:DescribeLogGroups",
-  // Added by CDK for the state machine's X-Ray tracing: no resource types.
-  "xray:PutTraceSegments",
-  "xray:PutTelemetryRecords",
-  "xray:GetSamplingRules",
-  "xray:GetSamplingTargets",
-]);
-
-/**
- * Wildcard ARNs that are still scoped: new ACM imports get unknown ARNs; PEM keys under a configured prefix;
- * this state machine's executions; Route 53 change ids.
- */
-const SCOPED_WILDCARD_RESOURCES = new Set([ACM_CERTIFICATES, ...CERT_OBJECTS, EXECUTIONS, DNS_CHANGES]);
-
-let s: Synthesized;
-const fnId = (step: Step) => logicalIdOf(s.stack, s.stack.functions[step]);
-const apiFnId = () => logicalIdOf(s.stack, s.stack.api.function);
-const stateMachineId = () => logicalIdOf(s.stack, s.stack.stateMachine);
-const tableId = () => logicalIdOf(s.stack, s.stack.registry.table);
-const envOf = (logicalId: string) => s.template.findResources("AWS::Lambda::Function")[logicalId]?.Properties.Environment.Variables;
-/** [actions, rendered resources, condition] of a role's statements other than its log writes, in order. */
-const grants = (roleKey: keyof Synthesized["stack"]["roles"]) =>
-  nonLogStatements(roleKey).map((st) => [st.Action, st.Resource.map(render), st.Condition]);
-const statementsOfRoleId = (roleLogicalId: string): Statement[] => {
-  const policy = policyOfRole(s.json, roleLogicalId);
-  return identityStatements(s.json).filter((st) => st.policy === policy);
-};
-const roleId = (role: keyof Synthesized["stack"]["roles"]) => logicalIdOf(s.stack, s.stack.roles[role]);
-const statementsOf = (roleKey: keyof Synthesized["stack"]["roles"]): Statement[] => {
-  const policy = policyOfRole(s.json, roleId(roleKey));
-  return identityStatements(s.json).filter((st) => st.policy === policy);
-};
-const nonLogStatements = (roleKey: keyof Synthesized["stack"]["roles"]) =>
-  statementsOf(roleKey).filter((st) => !st.Action.every((a) => a === "logs:CreateLogStream" || a === "logs:PutLogEvents"));
-
-beforeAll(() => {
-  const started = Date.now();
-  s = synthesize(CONTEXT, { bundle: true });
-  // Visible in the test output: the cost of bundling every function with esbuild.
-  console.info(`infra: synthesized with bundling in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-}, 600_000);
-afterAll(() => s?.cleanup());
 
 describe("Lambda functions", () => {
   it("are one function per workflow step plus the API's, on nodejs22.x / arm64 with the Powertools environment", () => {
-    const fns = s.template.findResources("AWS::Lambda::Function");
+    const fns = fx.s().template.findResources("AWS::Lambda::Function");
     expect(STEPS).toHaveLength(10);
     expect(Object.keys(fns).sort()).toEqual([...STEPS.map(fnId), apiFnId()].sort());
     for (const [step, id] of [...STEPS.map((step) => [step, fnId(step)]), ["api", apiFnId()]]) {
@@ -126,10 +50,10 @@ describe("Lambda functions", () => {
   });
 
   it("log to their own log group with a retention", () => {
-    const groups = s.template.findResources("AWS::Logs::LogGroup");
+    const groups = fx.s().template.findResources("AWS::Logs::LogGroup");
     const used = new Set<string>();
     for (const id of [...STEPS.map(fnId), apiFnId()]) {
-      const props = s.template.findResources("AWS::Lambda::Function")[id]?.Properties;
+      const props = fx.s().template.findResources("AWS::Lambda::Function")[id]?.Properties;
       const group = render(props.LoggingConfig.LogGroup).replace(/[{}]/g, "").replace(/\.Arn$/, "");
       expect(groups[group]?.Properties.RetentionInDays, id).toBe(30);
       used.add(group);
@@ -157,7 +81,7 @@ describe("Lambda functions", () => {
   });
 
   it("give the address watch its seconds and get-ingress-status a timeout well above them", () => {
-    const fns = s.template.findResources("AWS::Lambda::Function");
+    const fns = fx.s().template.findResources("AWS::Lambda::Function");
     for (const step of ["get-ingress-status", "resolve-request"] as const) {
       expect(fns[fnId(step)]?.Properties.Environment.Variables.ADDRESS_WATCH_SECONDS).toBe(String(DEFAULT_WATCH_SECONDS));
     }
@@ -179,10 +103,10 @@ describe("Lambda functions", () => {
       }
     };
     walk(asl.States);
-    const fns = s.template.findResources("AWS::Lambda::Function");
-    expect([...taskTimeouts.keys()].sort()).toEqual(STEPS.map((step) => ASL_SUBSTITUTIONS[step]).sort());
+    const fns = fx.s().template.findResources("AWS::Lambda::Function");
+    expect([...taskTimeouts.keys()].sort()).toEqual(STEPS.map((step) => stepNamed(step).resource).sort());
     for (const step of STEPS) {
-      const timeouts = taskTimeouts.get(ASL_SUBSTITUTIONS[step]);
+      const timeouts = taskTimeouts.get(stepNamed(step).resource);
       expect(timeouts, `an ASL Task for ${step}`).toBeDefined();
       for (const t of timeouts ?? []) expect(fns[fnId(step)]?.Properties.Timeout, step).toBeLessThan(t);
     }
@@ -192,11 +116,11 @@ describe("Lambda functions", () => {
 describe("bundles (real esbuild output, infra/bundle.ts options)", () => {
   const bundled = () => [...STEPS.map((step) => [step, fnId(step)] as const), ["api", apiFnId()] as const];
   const assetDirOf = (name: string, logicalId: string): string => {
-    const key = render(s.template.findResources("AWS::Lambda::Function")[logicalId]?.Properties.Code.S3Key);
-    const manifest = JSON.parse(readFileSync(join(s.outdir, `${s.stack.artifactId}.assets.json`), "utf8"));
+    const key = render(fx.s().template.findResources("AWS::Lambda::Function")[logicalId]?.Properties.Code.S3Key);
+    const manifest = JSON.parse(readFileSync(join(fx.s().outdir, `${fx.s().stack.artifactId}.assets.json`), "utf8"));
     const asset = manifest.files[key.replace(/\.zip$/, "")];
     expect(asset?.source.packaging, name).toBe("zip");
-    return join(s.outdir, asset.source.path);
+    return join(fx.s().outdir, asset.source.path);
   };
   const modulesOf = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith(".mjs"));
   /** Every source bundled into the asset, from the source maps of the entry and its chunks. */
@@ -261,7 +185,7 @@ describe("bundles (real esbuild output, infra/bundle.ts options)", () => {
 
 describe("state machine", () => {
   const stateMachine = () => {
-    const found = Object.values(s.template.findResources("AWS::StepFunctions::StateMachine"));
+    const found = Object.values(fx.s().template.findResources("AWS::StepFunctions::StateMachine"));
     expect(found).toHaveLength(1);
     return found[0]?.Properties;
   };
@@ -271,7 +195,7 @@ describe("state machine", () => {
     expect(props.StateMachineType).toBe("STANDARD");
     // The fixed name is what makes the executions' ARN known to target-lease without a dependency cycle.
     expect(props.StateMachineName).toBe(STATE_MACHINE_NAME);
-    expect(render(s.json.Outputs?.StateMachineName?.Value)).toBe(STATE_MACHINE_NAME);
+    expect(render(fx.s().json.Outputs?.StateMachineName?.Value)).toBe(STATE_MACHINE_NAME);
     expect(props.TracingConfiguration).toEqual({ Enabled: true });
     expect(["ALL", "ERROR"]).toContain(props.LoggingConfiguration.Level);
     expect(props.LoggingConfiguration.IncludeExecutionData).toBe(false);
@@ -284,12 +208,12 @@ describe("state machine", () => {
     expect(definition).toBe(aslText);
 
     const used = new Set([...definition.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1] as string));
-    expect(used).toEqual(new Set(STEPS.map((step) => ASL_SUBSTITUTIONS[step])));
+    expect(used).toEqual(new Set(STEPS.map((step) => stepNamed(step).resource)));
     expect(used.size).toBe(10);
     const substitutions = props.DefinitionSubstitutions as Record<string, unknown>;
     expect(new Set(Object.keys(substitutions))).toEqual(used);
     for (const step of STEPS) {
-      expect(substitutions[ASL_SUBSTITUTIONS[step]], step).toEqual({ "Fn::GetAtt": [fnId(step), "Arn"] });
+      expect(substitutions[stepNamed(step).resource], step).toEqual({ "Fn::GetAtt": [fnId(step), "Arn"] });
     }
 
     // What CloudFormation deploys: substitute, then nothing of the form ${…} is left and it is still JSON.
@@ -302,185 +226,22 @@ describe("state machine", () => {
   it("may invoke exactly the workflow's functions", () => {
     const roleArn = render(stateMachine().RoleArn);
     const roleLogicalId = roleArn.replace(/^\{|\.Arn\}$/g, "");
-    const policy = policyOfRole(s.json, roleLogicalId);
-    const statements = identityStatements(s.json).filter((st) => st.policy === policy);
+    const policy = policyOfRole(fx.s().json, roleLogicalId);
+    const statements = identityStatements(fx.s().json).filter((st) => st.policy === policy);
     const lambdaStatements = statements.filter((st) => st.Action.some((a) => a.startsWith("lambda:")));
     expect(lambdaStatements).toHaveLength(1);
     expect(lambdaStatements[0]?.Action).toEqual(["lambda:InvokeFunction"]);
     expect(new Set(lambdaStatements[0]?.Resource.map(render))).toEqual(new Set(STEPS.map((step) => `{${fnId(step)}.Arn}`)));
     // No resource policy on any workflow function: only the API function may be invoked by a service (API Gateway).
-    const permissions = Object.values(s.template.findResources("AWS::Lambda::Permission")).map((p) => p.Properties);
+    const permissions = Object.values(fx.s().template.findResources("AWS::Lambda::Permission")).map((p) => p.Properties);
     for (const p of permissions) expect(p.FunctionName).toEqual({ "Fn::GetAtt": [apiFnId(), "Arn"] });
-  });
-});
-
-describe("IAM", () => {
-  it("no statement has a wildcard action; Resource * only for actions that allow nothing else; other wildcards scoped", () => {
-    const statements = identityStatements(s.json);
-    expect(statements.length).toBeGreaterThan(0);
-    for (const st of statements) {
-      const where = `${st.policy} ${st.Sid ?? ""} ${st.Action.join(",")}`;
-      expect(st.Effect, where).toBe("Allow");
-      for (const action of st.Action) expect(action, where).not.toMatch(/[*?]/);
-      for (const resource of st.Resource.map(render)) {
-        if (resource === "*") {
-          for (const action of st.Action) expect(WILDCARD_RESOURCE_ACTIONS.has(action), `${action} on Resource "*" (${where})`).toBe(true);
-        } else if (/[*?]/.test(resource)) {
-          expect(SCOPED_WILDCARD_RESOURCES.has(resource), `${resource} (${where})`).toBe(true);
-        } else if (resource.startsWith("{")) {
-          // A resource of this stack (Ref / GetAtt).
-          expect(Object.keys(s.json.Resources), where).toContain(resource.replace(/^\{|\}$/g, "").split(".")[0]);
-        }
-      }
-    }
-  });
-
-  it("roles carry no AWS managed policies", () => {
-    for (const [id, role] of Object.entries(s.template.findResources("AWS::IAM::Role"))) {
-      expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
-    }
-  });
-
-  it("resolve-request may only read the registry for renewals: Query on the certificate index, Scan on the table", () => {
-    expect(grants("resolveRequest")).toEqual([
-      [["dynamodb:Query"], [`{${tableId()}.Arn}/index/${REGISTRY_TABLE.certificateIndex.name}`], undefined],
-      [["dynamodb:Scan"], [`{${tableId()}.Arn}`], undefined],
-    ]);
-    const logs = statementsOf("resolveRequest").filter((st) => st.Action.every((a) => a === "logs:CreateLogStream" || a === "logs:PutLogEvents"));
-    expect(logs.map((st) => st.Resource.map(render))).toEqual([[`{${logicalIdOf(s.stack, s.stack.functions["resolve-request"].logGroup)}.Arn}`]]);
-  });
-
-  it("import-certificate: ACM on certificates, the configured secrets, prefixes and keys only", () => {
-    const byAction = new Map<string, Statement>();
-    for (const st of nonLogStatements("importCertificate")) for (const a of st.Action) byAction.set(a, st);
-    expect([...byAction.keys()].sort()).toEqual(
-      [
-        "acm:AddTagsToCertificate",
-        "acm:DescribeCertificate",
-        "acm:GetCertificate",
-        "acm:ImportCertificate",
-        "acm:ListCertificates",
-        "acm:ListTagsForCertificate",
-        "kms:Decrypt",
-        "s3:GetObject",
-        "secretsmanager:GetSecretValue",
-      ].sort(),
-    );
-    for (const a of ["acm:ImportCertificate", "acm:AddTagsToCertificate", "acm:DescribeCertificate", "acm:GetCertificate", "acm:ListTagsForCertificate"]) {
-      expect(byAction.get(a)?.Resource.map(render), a).toEqual([ACM_CERTIFICATES]);
-    }
-    // The one Resource "*": ListCertificates, alone in its statement.
-    expect(byAction.get("acm:ListCertificates")?.Action).toEqual(["acm:ListCertificates"]);
-    expect(byAction.get("acm:ListCertificates")?.Resource).toEqual(["*"]);
-    expect(byAction.get("secretsmanager:GetSecretValue")?.Resource).toEqual([SECRET_ARN]);
-    expect(byAction.get("s3:GetObject")?.Resource.map(render)).toEqual(CERT_OBJECTS);
-    const kms = byAction.get("kms:Decrypt");
-    expect(kms?.Resource).toEqual([KMS_KEY_ARN]);
-    expect(Object.keys(kms?.Condition ?? {})).toEqual(["StringEquals"]);
-    expect(((kms?.Condition?.StringEquals?.["kms:ViaService"] ?? []) as unknown[]).map(render).sort()).toEqual([
-      "s3.{AWS::Region}.amazonaws.com",
-      "secretsmanager.{AWS::Region}.amazonaws.com",
-    ]);
-  });
-
-  it("verify-connection: no ACM access, nor any other beyond its logs (the trust anchors come with the certificate)", () => {
-    expect(grants("verifyConnection")).toEqual([]);
-  });
-
-  it("record-deployment: PutItem on the table, DeleteItem of lease items only (its TransactWriteItems)", () => {
-    expect(grants("recordDeployment")).toEqual([
-      [["dynamodb:PutItem"], [`{${tableId()}.Arn}`], undefined],
-      [["dynamodb:DeleteItem"], [`{${tableId()}.Arn}`], { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["lease#*"] } }],
-    ]);
-  });
-
-  it("target-lease: Put/Get/Delete of lease items on the table, DescribeExecution on this state machine's executions", () => {
-    expect(grants("targetLease")).toEqual([
-      [
-        ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"],
-        [`{${tableId()}.Arn}`],
-        { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["lease#*"] } },
-      ],
-      [["states:DescribeExecution"], [EXECUTIONS], undefined],
-    ]);
-  });
-
-  it("upsert-dns: UPSERT of A/AAAA alias records in the configured zones, GetChange", () => {
-    expect(grants("upsertDns")).toEqual([
-      [
-        ["route53:ChangeResourceRecordSets"],
-        [`arn:{AWS::Partition}:route53:::hostedzone/${HOSTED_ZONE}`],
-        {
-          "ForAllValues:StringEquals": {
-            "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
-            "route53:ChangeResourceRecordSetsRecordTypes": ["A", "AAAA"],
-          },
-        },
-      ],
-      [["route53:GetChange"], [DNS_CHANGES], undefined],
-    ]);
-  });
-
-  it("the API function: exactly StartExecution on the state machine, Describe/GetExecutionHistory on its executions, Scan on the table", () => {
-    const statements = statementsOfRoleId(logicalIdOf(s.stack, s.stack.api.role)).filter(
-      (st) => !st.Action.every((a) => a === "logs:CreateLogStream" || a === "logs:PutLogEvents"),
-    );
-    expect(statements.map((st) => [st.Action, st.Resource.map(render), st.Condition])).toEqual([
-      [["states:StartExecution"], [`{${stateMachineId()}}`], undefined],
-      [["states:DescribeExecution", "states:GetExecutionHistory"], [EXECUTIONS], undefined],
-      [["dynamodb:Scan"], [`{${tableId()}.Arn}`], undefined],
-    ]);
-    expect(s.template.findResources("AWS::Lambda::Function")[apiFnId()]?.Properties.Role).toEqual({
-      "Fn::GetAtt": [logicalIdOf(s.stack, s.stack.api.role), "Arn"],
-    });
-  });
-
-  it("the renewal rules' role may only start this state machine", () => {
-    const roleLogicalId = logicalIdOf(s.stack, s.stack.renewals.role);
-    const role = s.template.findResources("AWS::IAM::Role")[roleLogicalId]?.Properties;
-    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
-      { Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "events.amazonaws.com" } },
-    ]);
-    expect(statementsOfRoleId(roleLogicalId).map((st) => [st.Action, st.Resource.map(render)])).toEqual([
-      [["states:StartExecution"], [`{${stateMachineId()}}`]],
-    ]);
-  });
-
-  it("the Kubernetes-facing role may only describe the one cluster (and write its four log groups)", () => {
-    const statements = nonLogStatements("kubernetes");
-    expect(statements.map((st) => [st.Action, st.Resource.map(render)])).toEqual([[["eks:DescribeCluster"], [CLUSTER_ARN]]]);
-    expect(statementsOf("kubernetes").length - statements.length).toBe(4);
-    expect(KUBERNETES_STEPS).toEqual(["apply-ingress", "get-ingress-status", "patch-service", "remove-ingress"]);
-    for (const step of KUBERNETES_STEPS) {
-      expect(s.template.findResources("AWS::Lambda::Function")[fnId(step)]?.Properties.Role).toEqual({ "Fn::GetAtt": [roleId("kubernetes"), "Arn"] });
-    }
-  });
-
-  it("each role serves only its own functions", () => {
-    const roleOf = (id: string) => render(s.template.findResources("AWS::Lambda::Function")[id]?.Properties.Role);
-    const byRole = new Map<string, string[]>();
-    for (const [name, id] of [...STEPS.map((step) => [step, fnId(step)]), ["api", apiFnId()]] as [string, string][]) {
-      byRole.set(roleOf(id), [...(byRole.get(roleOf(id)) ?? []), name]);
-    }
-    expect([...byRole.values()].map((names) => names.join(",")).sort()).toEqual(
-      [
-        "api",
-        "apply-ingress,get-ingress-status,patch-service,remove-ingress",
-        "import-certificate",
-        "record-deployment",
-        "resolve-request",
-        "target-lease",
-        "upsert-dns",
-        "verify-connection",
-      ].sort(),
-    );
   });
 });
 
 describe("deployments registry", () => {
   it("is an on-demand table with point-in-time recovery, keyed as functions/lib/registry says", () => {
-    s.template.resourceCountIs("AWS::DynamoDB::GlobalTable", 1);
-    s.template.hasResourceProperties("AWS::DynamoDB::GlobalTable", {
+    fx.s().template.resourceCountIs("AWS::DynamoDB::GlobalTable", 1);
+    fx.s().template.hasResourceProperties("AWS::DynamoDB::GlobalTable", {
       BillingMode: "PAY_PER_REQUEST",
       KeySchema: [{ AttributeName: REGISTRY_TABLE.partitionKey, KeyType: "HASH" }],
       GlobalSecondaryIndexes: [
@@ -492,13 +253,13 @@ describe("deployments registry", () => {
       ],
       Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
     });
-    const table = Object.values(s.template.findResources("AWS::DynamoDB::GlobalTable"))[0];
+    const table = Object.values(fx.s().template.findResources("AWS::DynamoDB::GlobalTable"))[0];
     expect(table?.DeletionPolicy).toBe("Retain");
   });
 
   it("expires lease items with DynamoDB TTL on their expiresAt attribute", () => {
     expect(REGISTRY_TABLE.ttlAttribute).toBe("expiresAt");
-    s.template.hasResourceProperties("AWS::DynamoDB::GlobalTable", {
+    fx.s().template.hasResourceProperties("AWS::DynamoDB::GlobalTable", {
       TimeToLiveSpecification: { AttributeName: REGISTRY_TABLE.ttlAttribute, Enabled: true },
     });
   });
@@ -506,7 +267,7 @@ describe("deployments registry", () => {
 
 describe("renewal triggers", () => {
   const rules = () =>
-    Object.entries(s.template.findResources("AWS::Events::Rule")).filter(([, r]) =>
+    Object.entries(fx.s().template.findResources("AWS::Events::Rule")).filter(([, r]) =>
       (r.Properties.Targets as { Arn: unknown }[]).some((t) => JSON.stringify(t.Arn) === JSON.stringify({ Ref: stateMachineId() })),
     );
 
@@ -527,7 +288,7 @@ describe("renewal triggers", () => {
   });
 
   it("start the state machine with the event itself as input, through the StartExecution-only role", () => {
-    const roleLogicalId = logicalIdOf(s.stack, s.stack.renewals.role);
+    const roleLogicalId = logicalIdOf(fx.s().stack, fx.s().stack.renewals.role);
     for (const [id, rule] of rules()) {
       expect(rule.Properties.State, id).toBe("ENABLED");
       expect(rule.Properties.EventBusName, id).toBeUndefined(); // the default bus, where AWS services send
@@ -539,9 +300,9 @@ describe("renewal triggers", () => {
 });
 
 describe("HTTP API", () => {
-  const methods = () => Object.values(s.template.findResources("AWS::ApiGateway::Method")).map((m) => m.Properties);
+  const methods = () => Object.values(fx.s().template.findResources("AWS::ApiGateway::Method")).map((m) => m.Properties);
   const pathOf = (resourceId: unknown): string => {
-    const resources = s.template.findResources("AWS::ApiGateway::Resource");
+    const resources = fx.s().template.findResources("AWS::ApiGateway::Resource");
     const id = render(resourceId).replace(/^\{|\}$/g, "");
     const r = resources[id]?.Properties;
     if (!r) return "";
@@ -549,12 +310,12 @@ describe("HTTP API", () => {
   };
 
   it("is a REGIONAL REST API without a resource policy when no VPC endpoint is configured", () => {
-    s.template.resourceCountIs("AWS::ApiGateway::RestApi", 1);
-    const api = Object.values(s.template.findResources("AWS::ApiGateway::RestApi"))[0]?.Properties;
+    fx.s().template.resourceCountIs("AWS::ApiGateway::RestApi", 1);
+    const api = Object.values(fx.s().template.findResources("AWS::ApiGateway::RestApi"))[0]?.Properties;
     expect(api.EndpointConfiguration).toEqual({ Types: ["REGIONAL"] });
     expect(api.Policy).toBeUndefined();
     // The stack never touches the account-wide API Gateway logging role unless asked to.
-    s.template.resourceCountIs("AWS::ApiGateway::Account", 0);
+    fx.s().template.resourceCountIs("AWS::ApiGateway::Account", 0);
   });
 
   it("has exactly POST /deployments, GET /deployments and GET /deployments/{id}, each AWS_IAM-authorised, proxied to the API function", () => {
@@ -567,10 +328,10 @@ describe("HTTP API", () => {
       expect(JSON.stringify(m.Integration.Uri)).toContain(apiFnId());
     }
     // One invoke permission per method, scoped to that method and path of this API (no console test invokes).
-    const permissions = Object.values(s.template.findResources("AWS::Lambda::Permission")).map((p) => p.Properties);
+    const permissions = Object.values(fx.s().template.findResources("AWS::Lambda::Permission")).map((p) => p.Properties);
     expect(permissions).toHaveLength(3);
-    const api = `arn:{AWS::Partition}:execute-api:{AWS::Region}:{AWS::AccountId}:{${logicalIdOf(s.stack, s.stack.api.api)}}`;
-    const stage = `{${logicalIdOf(s.stack, s.stack.api.api.deploymentStage)}}`;
+    const api = `arn:{AWS::Partition}:execute-api:{AWS::Region}:{AWS::AccountId}:{${logicalIdOf(fx.s().stack, fx.s().stack.api.api)}}`;
+    const stage = `{${logicalIdOf(fx.s().stack, fx.s().stack.api.api.deploymentStage)}}`;
     expect(permissions.map((p) => render(p.SourceArn)).sort()).toEqual(
       [`${api}/${stage}/GET/deployments`, `${api}/${stage}/GET/deployments/*`, `${api}/${stage}/POST/deployments`].sort(),
     );
@@ -578,10 +339,10 @@ describe("HTTP API", () => {
   });
 
   it("stage: JSON access logs with retention, ERROR execution logs without data, tracing, throttling", () => {
-    const stage = Object.values(s.template.findResources("AWS::ApiGateway::Stage"))[0]?.Properties;
+    const stage = Object.values(fx.s().template.findResources("AWS::ApiGateway::Stage"))[0]?.Properties;
     expect(stage.StageName).toBe(API_STAGE);
     const logGroup = render(stage.AccessLogSetting.DestinationArn).replace(/^\{|\.Arn\}$/g, "");
-    expect(s.template.findResources("AWS::Logs::LogGroup")[logGroup]?.Properties.RetentionInDays).toBe(30);
+    expect(fx.s().template.findResources("AWS::Logs::LogGroup")[logGroup]?.Properties.RetentionInDays).toBe(30);
     const format = JSON.parse(stage.AccessLogSetting.Format);
     expect(format).toMatchObject({ requestId: "$context.requestId", caller: "$context.identity.caller", status: "$context.status" });
     expect(stage.TracingEnabled).toBe(true);
@@ -599,15 +360,15 @@ describe("HTTP API", () => {
   });
 
   it("outputs its URL", () => {
-    const url = render(s.json.Outputs?.ApiUrl?.Value);
-    expect(url).toBe(`https://{${logicalIdOf(s.stack, s.stack.api.api)}}.execute-api.{AWS::Region}.{AWS::URLSuffix}/{${logicalIdOf(s.stack, s.stack.api.api.deploymentStage)}}/`);
+    const url = render(fx.s().json.Outputs?.ApiUrl?.Value);
+    expect(url).toBe(`https://{${logicalIdOf(fx.s().stack, fx.s().stack.api.api)}}.execute-api.{AWS::Region}.{AWS::URLSuffix}/{${logicalIdOf(fx.s().stack, fx.s().stack.api.api.deploymentStage)}}/`);
   });
 });
 
 describe("cluster access", () => {
   it("an access entry gives the Kubernetes-facing role AmazonEKSEditPolicy in the Milvus namespaces only", () => {
-    s.template.resourceCountIs("AWS::EKS::AccessEntry", 1);
-    const entry = Object.values(s.template.findResources("AWS::EKS::AccessEntry"))[0]?.Properties;
+    fx.s().template.resourceCountIs("AWS::EKS::AccessEntry", 1);
+    const entry = Object.values(fx.s().template.findResources("AWS::EKS::AccessEntry"))[0]?.Properties;
     expect(entry.ClusterName).toBe("milvus-prod");
     expect(entry.Type).toBe("STANDARD");
     expect(entry.PrincipalArn).toEqual({ "Fn::GetAtt": [roleId("kubernetes"), "Arn"] });
@@ -618,7 +379,7 @@ describe("cluster access", () => {
   });
 
   it("outputs the role and the aws-auth command for ConfigMap clusters", () => {
-    const outputs = s.json.Outputs ?? {};
+    const outputs = fx.s().json.Outputs ?? {};
     expect(outputs.KubernetesRoleArn?.Value).toEqual({ "Fn::GetAtt": [roleId("kubernetes"), "Arn"] });
     expect(render(outputs.AwsAuthCommand?.Value)).toBe(
       `eksctl create iamidentitymapping --cluster milvus-prod --region {AWS::Region} --arn {${roleId("kubernetes")}.Arn} --username milvus-l7` +
@@ -629,47 +390,47 @@ describe("cluster access", () => {
 });
 
 describe("alerting", () => {
-  const topicId = () => Object.keys(s.template.findResources("AWS::SNS::Topic"))[0] as string;
+  const topicId = () => Object.keys(fx.s().template.findResources("AWS::SNS::Topic"))[0] as string;
 
   it("an encrypted topic (customer key with rotation, TLS only) with the e-mail subscription", () => {
-    s.template.resourceCountIs("AWS::SNS::Topic", 1);
-    const topic = s.template.findResources("AWS::SNS::Topic")[topicId()]?.Properties;
+    fx.s().template.resourceCountIs("AWS::SNS::Topic", 1);
+    const topic = fx.s().template.findResources("AWS::SNS::Topic")[topicId()]?.Properties;
     const keyId = topic.KmsMasterKeyId["Fn::GetAtt"][0];
-    expect(s.template.findResources("AWS::KMS::Key")[keyId]?.Properties.EnableKeyRotation).toBe(true);
-    s.template.hasResourceProperties("AWS::SNS::Subscription", { Protocol: "email", Endpoint: "platform@example.com", TopicArn: { Ref: topicId() } });
-    s.template.hasResourceProperties("AWS::SNS::TopicPolicy", {
+    expect(fx.s().template.findResources("AWS::KMS::Key")[keyId]?.Properties.EnableKeyRotation).toBe(true);
+    fx.s().template.hasResourceProperties("AWS::SNS::Subscription", { Protocol: "email", Endpoint: "platform@example.com", TopicArn: { Ref: topicId() } });
+    fx.s().template.hasResourceProperties("AWS::SNS::TopicPolicy", {
       PolicyDocument: {
         Statement: Match.arrayWith([Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } })]),
       },
     });
     // The alarm may publish despite the topic policy replacing SNS's default one.
-    const alarmId = Object.keys(s.template.findResources("AWS::CloudWatch::Alarm"))[0];
+    const alarmId = Object.keys(fx.s().template.findResources("AWS::CloudWatch::Alarm"))[0];
     for (const publisher of [
       { Principal: { Service: "cloudwatch.amazonaws.com" }, Condition: { ArnEquals: { "aws:SourceArn": { "Fn::GetAtt": [alarmId, "Arn"] } } } },
       { Principal: { Service: "events.amazonaws.com" } },
     ]) {
-      s.template.hasResourceProperties("AWS::SNS::TopicPolicy", {
+      fx.s().template.hasResourceProperties("AWS::SNS::TopicPolicy", {
         PolicyDocument: {
           Statement: Match.arrayWith([Match.objectLike({ Effect: "Allow", Action: "sns:Publish", Resource: { Ref: topicId() }, ...publisher })]),
         },
       });
     }
     // The key lets the two publishers use it.
-    const keyPolicy = s.template.findResources("AWS::KMS::Key")[keyId]?.Properties.KeyPolicy.Statement as { Principal?: { Service?: string } }[];
+    const keyPolicy = fx.s().template.findResources("AWS::KMS::Key")[keyId]?.Properties.KeyPolicy.Statement as { Principal?: { Service?: string } }[];
     const services = keyPolicy.map((st) => st.Principal?.Service).filter(Boolean);
     expect(services).toEqual(expect.arrayContaining(["events.amazonaws.com", "cloudwatch.amazonaws.com"]));
   });
 
   it("an EventBridge rule sends this state machine's FAILED / TIMED_OUT / ABORTED executions to the topic", () => {
-    const smId = Object.keys(s.template.findResources("AWS::StepFunctions::StateMachine"))[0];
+    const smId = Object.keys(fx.s().template.findResources("AWS::StepFunctions::StateMachine"))[0];
     // The shared pattern, with the state machine's ARN as the template renders it.
     const marker = "STATE-MACHINE-ARN";
     const shared = JSON.parse(JSON.stringify(failedExecutionPattern(marker)).replace(`"${marker}"`, JSON.stringify({ Ref: smId })));
-    const alertRules = Object.values(s.template.findResources("AWS::Events::Rule")).filter((r) =>
+    const alertRules = Object.values(fx.s().template.findResources("AWS::Events::Rule")).filter((r) =>
       (r.Properties.Targets as { Arn: unknown }[]).some((t) => JSON.stringify(t.Arn) === JSON.stringify({ Ref: topicId() })),
     );
     expect(alertRules.map((r) => r.Properties.EventPattern)).toEqual([shared]);
-    s.template.hasResourceProperties("AWS::Events::Rule", {
+    fx.s().template.hasResourceProperties("AWS::Events::Rule", {
       EventPattern: {
         source: ["aws.states"],
         "detail-type": ["Step Functions Execution Status Change"],
@@ -681,8 +442,8 @@ describe("alerting", () => {
   });
 
   it("a CloudWatch alarm on ExecutionsFailed notifies the topic", () => {
-    const smId = Object.keys(s.template.findResources("AWS::StepFunctions::StateMachine"))[0];
-    s.template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+    const smId = Object.keys(fx.s().template.findResources("AWS::StepFunctions::StateMachine"))[0];
+    fx.s().template.hasResourceProperties("AWS::CloudWatch::Alarm", {
       Namespace: "AWS/States",
       MetricName: "ExecutionsFailed",
       Dimensions: [{ Name: "StateMachineArn", Value: { Ref: smId } }],
@@ -697,7 +458,7 @@ describe("alerting", () => {
 
 describe("outputs", () => {
   it("state machine, every function name, the registry, the API and cluster access", () => {
-    const outputs = s.json.Outputs ?? {};
+    const outputs = fx.s().json.Outputs ?? {};
     expect(outputs.StateMachineArn?.Value).toEqual({ Ref: stateMachineId() });
     const names = Object.values(outputs)
       .map((o) => render(o.Value))
@@ -733,17 +494,17 @@ describe("outputs", () => {
 
 describe("checks on the synthesized template", () => {
   it("cfn-lint reports no errors", async () => {
-    const findings = await cfnLint(s.templatePath);
+    const findings = await cfnLint(fx.s().templatePath);
     const errors = findings.filter((f) => f.Level === "Error");
     expect(errors.map((f) => `${f.Rule.Id} ${f.Message} at ${f.Location.Path.join("/")}`)).toEqual([]);
   }, 180_000);
 
   it("cdk-nag AwsSolutions: no unacknowledged findings; each acknowledgement gives its reason", () => {
-    const report = new AwsSolutionsChecks(s.app).validateScope(s.app);
+    const report = new AwsSolutionsChecks(fx.s().app).validateScope(fx.s().app);
     expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(", ")}`)).toEqual([]);
 
     const acknowledged = new Map<string, string>();
-    for (const construct of s.app.node.findAll()) {
+    for (const construct of fx.s().app.node.findAll()) {
       for (const entry of construct.node.metadata) {
         if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
         for (const [id, reason] of Object.entries(entry.data as Record<string, unknown>)) {

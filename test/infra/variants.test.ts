@@ -15,7 +15,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acmExpiringPattern } from "../../functions/lib/event-patterns";
-import { IN_VPC_STEPS, STEPS } from "../../infra/constructs/workflow-functions";
+import { IN_VPC_STEPS } from "../../infra/constructs/workflow-functions";
+import { STEP_NAMES as STEPS } from "../../statemachine/steps";
 import { REPO_ROOT } from "../../infra/paths";
 import { type Synthesized, cfnLint, identityStatements, logicalIdOf, policyOfRole, render, synthesize } from "./synth";
 

@@ -18,8 +18,8 @@ import {
 } from "@kubernetes/client-node";
 import { MilvusClient } from "@zilliz/milvus2-sdk-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type AlbController, startAlbController } from "../../sandbox/alb-controller";
-import { type KubeApiServer, seedMilvusRelease, startKubeApiServer } from "../../sandbox/kube-apiserver";
+import { type AlbController, startAlbController } from "../../sandbox/alb";
+import { type KubeApiServer, seedMilvusRelease, startKubeApiServer } from "../../sandbox/kube";
 import { type MilvusServer, startMilvusServer } from "../../sandbox/milvus-server";
 import { type Moto, startMoto } from "../../sandbox/moto";
 import { type CertificateSet, certificateSet } from "../../sandbox/pki";
@@ -75,7 +75,7 @@ function ingress(name: string, host: string, annotations: Record<string, string>
   };
 }
 
-/** The annotations of the Milvus doc's Ingress (DESIGN §1 step 3). */
+/** The annotations of the Ingress in the Milvus guide "Set up a Layer-7 Load Balancer for Milvus on AWS". */
 function milvusAnnotations(arn: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     "alb.ingress.kubernetes.io/scheme": "internet-facing",
@@ -191,7 +191,7 @@ function milvusThroughAlb(hostname: string, opts: { authority?: string } = {}): 
   const client = new MilvusClient({
     address: `${addr.address}:${addr.port}`,
     ssl: true,
-    // serverName sets SNI and the name checked on the certificate, but not :authority (DESIGN §5).
+    // serverName sets SNI and the name checked on the certificate, but not :authority.
     tls: { rootCert: Buffer.from(certs.root.certPem), serverName: HOST },
     channelOptions: opts.authority ? { "grpc.default_authority": opts.authority } : {},
     maxRetries: 0,
@@ -533,7 +533,7 @@ describe("ALB controller stand-in: the Service cutover to ClusterIP", () => {
     const reconciledBefore =
       (await eventsFor("milvus-demo")).find((e) => e.reason === "SuccessfullyReconciled")?.count ?? 0;
 
-    // patch-service's change (DESIGN §5): ClusterIP, clearing the fields the apiserver would otherwise reject.
+    // patch-service's change (functions/patch-service/core.ts): ClusterIP, clearing the fields the apiserver would otherwise reject.
     await core.patchNamespacedService(
       {
         name: SERVICE,

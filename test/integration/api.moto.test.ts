@@ -27,7 +27,8 @@ import { lambdaContext, renderDefinition } from "../../sandbox/workflow";
 const TABLE = "milvus-l7-deployments";
 const read = (name: string): APIGatewayProxyEvent =>
   JSON.parse(readFileSync(new URL(`../../events/${name}.json`, import.meta.url), "utf8"));
-const CONSOLE_START = JSON.parse(readFileSync(new URL("../../events/console-start.json", import.meta.url), "utf8"));
+// The request the API samples carry: the console example without its editors' `$schema` key.
+const { $schema: _editorHint, ...CONSOLE_START } = JSON.parse(readFileSync(new URL("../../events/console-start.json", import.meta.url), "utf8"));
 const HASH_ID = executionNameFor(CONSOLE_START);
 const KEY = "portal-change-CHG0031337";
 

@@ -20,7 +20,7 @@ import { runValidate } from "../../cli/validate";
 import { type ApiDeps, type ApiLogger, handleApiRequest } from "../../functions/api/core";
 import { ACM_KEY_ALGORITHMS } from "../../functions/lib/certificates";
 import { parseRequest, requestSchema } from "../../functions/lib/request";
-import type { CorpusIndex, PemCase, RequestCase } from "../../scripts/make-bad-input";
+import type { CorpusIndex, PemCase, RequestCase } from "../../scripts/bad-input/corpus";
 import { type Sandbox, startSandbox } from "../../sandbox";
 import { keyLeaks } from "../../sandbox/secrets";
 import type { WorkflowRun } from "../../sandbox/workflow";

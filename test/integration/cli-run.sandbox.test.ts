@@ -2,7 +2,7 @@
 // moto, Kubernetes through a kubeconfig file for the sandbox's apiserver (an EKS-shaped token, checked as EKS
 // checks it), verify-connection's DNS answered by the ALB simulator — and the local file registry. Only the
 // runner's waits and retry backoff are compressed (an injection the CLI never makes).
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ACMClient } from "@aws-sdk/client-acm";
@@ -11,12 +11,15 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fileRegistry } from "../../cli/file-registry";
-import { type CliIo, type RunInjections, type RunSummary, loadKubeconfig, localExecutionId, localHolderRunning, runCommand } from "../../cli/run";
+import type { CliIo } from "../../cli/io";
+import { loadKubeconfig } from "../../cli/kubeconfig";
+import { localExecutionId, localHolderRunning } from "../../cli/local-steps";
+import { type RunInjections, type RunSummary, runCommand } from "../../cli/run";
 import { RegistryError } from "../../functions/lib/errors";
 import { eksToken } from "../../functions/lib/kube";
 import type { DeploymentRecord } from "../../functions/lib/registry";
 import { CLUSTER, HOST, REGION, type Sandbox, startSandbox } from "../../sandbox";
-import { kubeconfigYaml } from "../../sandbox/kube-apiserver";
+import { kubeconfigYaml } from "../../sandbox/kube";
 import { captured } from "../cli-io";
 
 const TARGET_ID = `${REGION}/${CLUSTER}/milvus/milvus-demo`;
@@ -197,6 +200,23 @@ describe("milvus-l7 run against the sandbox", () => {
     expect(await runCommand([], io, inject)).toBe(2);
     expect(await runCommand([requestFile, "--quiet", "--json"], captured(), inject)).toBe(2);
 
+    expect(sandbox.kube.mutations.length).toBe(mutations);
+  });
+
+  it("without AWS credentials says so, and how to provide them, before any step starts or any file is written", async () => {
+    const mutations = sandbox.kube.mutations.length;
+    const io = captured();
+    const noCredentials = async () => {
+      throw Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" });
+    };
+    const code = await runCommand([requestFile, "--kubeconfig", kubeconfigFile, ...files("no-credentials")], io, { ...inject, credentials: noCredentials });
+    expect(code).toBe(1);
+    expect(io.out()).toBe("");
+    expect(io.err()).toContain("milvus-l7 run: no AWS credentials were found (Could not load credentials from any providers).");
+    for (const way of ["aws configure", "AWS_PROFILE=", "aws sso login", "AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY="]) expect(io.err()).toContain(way);
+    expect(io.err()).not.toContain("execution role");
+    expect(existsSync(join(dir, "no-credentials.registry.json"))).toBe(false);
+    expect(existsSync(join(dir, "no-credentials.jsonl"))).toBe(false);
     expect(sandbox.kube.mutations.length).toBe(mutations);
   });
 });

@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SfnInjections, startCommand } from "../../cli/start";
+import type { SfnInjections } from "../../cli/stack";
+import { startCommand } from "../../cli/start";
 import { type StatusSummary, statusCommand } from "../../cli/status";
 import { executionNameFor } from "../../functions/api/core";
 import { type Moto, startMoto } from "../../sandbox/moto";
@@ -56,6 +57,42 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await moto?.stop();
+});
+
+describe("without AWS credentials", () => {
+  const noCredentials: SfnInjections = {
+    sfn: (region) =>
+      new SFNClient({
+        endpoint: moto.endpoint,
+        region,
+        credentials: async () => {
+          throw Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" });
+        },
+      }),
+    env: {},
+  };
+  const expectCredentialsHelp = (err: string, command: string) => {
+    expect(err).toContain(`milvus-l7 ${command}: no AWS credentials were found (Could not load credentials from any providers).`);
+    for (const way of ["aws configure", "AWS_PROFILE=", "aws sso login", "AWS_ACCESS_KEY_ID="]) expect(err).toContain(way);
+    expect(err).not.toContain("execution role");
+  };
+
+  it("start says so, and how to provide them, and starts nothing", async () => {
+    const before = (await executions()).length;
+    const io = captured();
+    expect(await startCommand([requestFile, "--state-machine", stateMachineArn, "--name", "no-credentials"], io, noCredentials)).toBe(1);
+    expect(io.out()).toBe("");
+    expectCredentialsHelp(io.err(), "start");
+    expect(io.err()).toContain("Nothing was started.");
+    expect(await executions()).toHaveLength(before);
+  });
+
+  it("status says so too", async () => {
+    const io = captured();
+    expect(await statusCommand([`arn:aws:states:us-east-2:123456789012:execution:milvus-l7:${HASH_ID}`], io, noCredentials)).toBe(1);
+    expect(io.out()).toBe("");
+    expectCredentialsHelp(io.err(), "status");
+  });
 });
 
 describe("milvus-l7 start", () => {

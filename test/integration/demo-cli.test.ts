@@ -1,4 +1,5 @@
-// `milvus-l7 demo --json` as a user runs it: a separate process, one JSON object on stdout, exit 0.
+// `milvus-l7 demo --json` as a user runs it: a separate process, one JSON object on stdout, exit 0. Without
+// --scenario it is the first deployment (test/integration/demo-scenarios.test.ts covers every scenario).
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -12,6 +13,7 @@ describe("milvus-l7 demo --json", () => {
     expect(lines).toHaveLength(1);
     const summary = JSON.parse(lines[0] ?? "");
     expect(summary).toMatchObject({
+      scenario: "deploy",
       status: "SUCCEEDED",
       certificateArn: expect.stringMatching(/^arn:aws:acm:us-east-2:\d{12}:certificate\//),
       certificateImported: true,

@@ -13,7 +13,7 @@ import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ImportCertificateDeps, importCertificate, MANAGED_BY_TAG } from "../../functions/import-certificate/core";
 import { CertificateRejected } from "../../functions/lib/errors";
-import type { PlannedCertificate } from "../../functions/lib/plan";
+import type { PlannedCertificate } from "../../functions/lib/state";
 import { type Moto, startMoto } from "../../sandbox/moto";
 import { type CertificateSet, certificateSet } from "../../sandbox/pki";
 

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { V1Ingress, V1Service } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type KubeApiServer, kubeconfigYaml, seedMilvusRelease, startKubeApiServer } from "../../sandbox/kube-apiserver";
+import { type KubeApiServer, kubeconfigYaml, seedMilvusRelease, startKubeApiServer } from "../../sandbox/kube";
 
 const KUBECTL = "/usr/bin/kubectl";
 const TOKEN = "kubectl-test-token";

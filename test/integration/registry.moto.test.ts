@@ -2,7 +2,7 @@
 // exclusive, so they are tested against a real DynamoDB API, not a fake.
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Target } from "../../functions/lib/plan";
+import type { Target } from "../../functions/lib/state";
 import { type DeploymentRecord, type Registry, targetIdOf } from "../../functions/lib/registry";
 import { targetLease } from "../../functions/target-lease/core";
 import { createRegistry } from "../../sandbox";

@@ -32,7 +32,8 @@ const execArn = (name: string) => `arn:aws:states:us-east-2:123456789012:executi
 
 const read = (name: string): APIGatewayProxyEvent =>
   JSON.parse(readFileSync(new URL(`../../events/${name}.json`, import.meta.url), "utf8"));
-const CONSOLE_START = JSON.parse(readFileSync(new URL("../../events/console-start.json", import.meta.url), "utf8"));
+// The request the API samples carry: the console example without its editors' `$schema` key.
+const { $schema: _editorHint, ...CONSOLE_START } = JSON.parse(readFileSync(new URL("../../events/console-start.json", import.meta.url), "utf8"));
 
 const sfnMock = mockClient(SFNClient);
 

@@ -1,29 +1,27 @@
-// The benchmark's pure calculations (scripts/bench.ts, infra/bundle.ts). No timings are asserted here: speed
+// The benchmark's pure calculations (scripts/bench/math.ts, infra/bundle.ts). No timings are asserted here: speed
 // is measured by `npm run bench`, never by a test.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_WATCH_SECONDS, WAIT_CAP_SECONDS, maxPollsFor } from "../../functions/lib/polling";
-import type { Target } from "../../functions/lib/plan";
+import type { Target } from "../../functions/lib/state";
 import {
-  DEFAULT_MEMORY_MB,
-  PRICES,
   estimateRunUsd,
   expandTargets,
   formatTable,
-  functionOfKey,
   independentLambdasRatio,
   lambdaInvocationUsd,
   longestWaitSeconds,
   maxDetectSeconds,
   median,
-  memoryFromInfraSource,
   pollsWithin,
   ratio,
   scaleInvocations,
   scaleTransitions,
   summariseInvocations,
   transitionsUsd,
-} from "../../scripts/bench";
+} from "../../scripts/bench/math";
+import { stepMemorySizes } from "../../scripts/bench/step-memory";
+import { PRICES } from "../../scripts/bench/targets";
 import { REPO_ROOT, bundleOf, bytesByPackage, functionNames, initPath, packageOf } from "../../infra/bundle";
 
 describe("statistics", () => {
@@ -153,37 +151,11 @@ describe("renewal helpers", () => {
 });
 
 describe("reading the project", () => {
-  it("maps an ASL substitution to its function folder", () => {
-    expect(functionOfKey("ResolveRequestFunctionArn")).toBe("resolve-request");
-    expect(functionOfKey("GetIngressStatusFunctionArn")).toBe("get-ingress-status");
-    expect(functionOfKey("UpsertDnsFunctionArn")).toBe("upsert-dns");
-  });
-
-  it("reads memorySize per function from the stack's settings table and construct props", () => {
-    const source = `
-const SETTINGS: Record<Step, StepSettings> = {
-  "resolve-request": {
-    description: "x",
-    timeout: Duration.seconds(20), // ASL: 30
-    memorySize: 256,
-    environment: { ADDRESS_WATCH_SECONDS: String(ADDRESS_WATCH_SECONDS) },
-  },
-  "verify-connection": {
-    description: "y",
-    timeout: Duration.seconds(100),
-    memorySize: 512, // gRPC
-  },
-};`;
-    expect(memoryFromInfraSource(source)).toEqual({ "resolve-request": 256, "verify-connection": 512 });
-    const construct = `this.function = milvusFunction(this, "api", {
-      name: "api",
-      timeout: Duration.seconds(25),
-      memorySize: 1024,
-      role: this.role,
-    });`;
-    expect(memoryFromInfraSource(construct)).toEqual({ api: 1024 });
-    expect(memoryFromInfraSource("")).toEqual({});
-    expect(DEFAULT_MEMORY_MB).toBe(256);
+  it("prices each function with the memory the stack gives it", () => {
+    const memory = stepMemorySizes();
+    expect(memory["verify-connection"]).toBe(512);
+    expect(memory.api).toBe(256);
+    expect(Object.keys(memory).sort()).toEqual([...functionNames()].sort());
   });
 
   it("finds every function folder with a handler", () => {

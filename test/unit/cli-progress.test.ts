@@ -325,6 +325,76 @@ describe("ProgressPrinter", () => {
   });
 });
 
+describe("a step whose Catch takes its error", () => {
+  const acmRejected =
+    "AWS rejected the function's credentials for acm:DescribeCertificate on arn:aws:acm:us-east-2:123456789012:certificate/4f6b2c1e (CredentialsProviderError: Could not load credentials from any providers).";
+  const printed = (feed: (printer: ProgressPrinter) => void) => {
+    let out = "";
+    const printer = new ProgressPrinter({ write: (t) => (out += t), interactive: false, now: () => T0 }, T0);
+    feed(printer);
+    return out.split("\n").filter(Boolean).map((line) => line.trim());
+  };
+
+  // What `milvus-l7 run events/console-start.json` logged without credentials: ImportCertificate fails, its Catch
+  // sends the run to the Fail state, and the library logs ImportCertificate as exited in between.
+  it("stays ✗ in a local run: no ✓ for the exit the Catch makes", () => {
+    const state = (type: string, name: string, stateType: string, at: number, more: Record<string, unknown> = {}) =>
+      ({ type, timestamp: T0 + at, state: { name, type: stateType, input: {} }, ...more }) as unknown as EventLog;
+    const events: EventLog[] = [
+      { type: "ExecutionStarted", timestamp: T0, input: {} } as EventLog,
+      state("StateEntered", "ResolveRequest", "Task", 1),
+      { ...state("StateExited", "ResolveRequest", "Task", 2), state: { name: "ResolveRequest", type: "Task", input: {}, output: { targets: [{}], wait: { maxPolls: 35 } } } } as EventLog,
+      state("StateEntered", "ImportCertificate", "Task", 3),
+      state("StateFailed", "ImportCertificate", "Task", 100, { Error: "AcmRejected", Cause: acmRejected }),
+      state("StateCaught", "ImportCertificate", "Task", 100, { catch: { catcher: { ErrorEquals: ["States.ALL"], Next: "Failed" } } }),
+      { ...state("StateExited", "ImportCertificate", "Task", 100), state: { name: "ImportCertificate", type: "Task", input: {}, output: { error: { Error: "AcmRejected", Cause: acmRejected } } } } as EventLog,
+      state("StateEntered", "Failed", "Fail", 101),
+      state("StateFailed", "Failed", "Fail", 101, { Error: "AcmRejected", Cause: acmRejected }),
+      { type: "ExecutionFailed", timestamp: T0 + 101, Error: "AcmRejected", Cause: acmRejected } as EventLog,
+    ];
+    const lines = printed((printer) => {
+      for (const event of events) printer.onLocalEvent(event);
+    });
+    expect(lines.map((l) => l.replace(/^\S+ {2}/, "").replace(/: .*$/, ""))).toEqual([
+      "▶ ResolveRequest",
+      "✓ ResolveRequest — 1 target, up to 35 address polls each",
+      "▶ ImportCertificate",
+      "✗ ImportCertificate",
+      "✗ Failed",
+      "✗ execution failed",
+    ]);
+  });
+
+  it("stays ✗ from a Step Functions history: the exit after a failure nothing retried", () => {
+    const events: HistoryEvent[] = [
+      { id: 1, type: "ExecutionStarted", timestamp: new Date(T0) },
+      { id: 2, previousEventId: 1, type: "TaskStateEntered", timestamp: new Date(T0 + 1), stateEnteredEventDetails: { name: "ImportCertificate", input: "{}" } },
+      { id: 3, previousEventId: 2, type: "LambdaFunctionScheduled", timestamp: new Date(T0 + 2) },
+      { id: 4, previousEventId: 3, type: "LambdaFunctionFailed", timestamp: new Date(T0 + 3), lambdaFunctionFailedEventDetails: { error: "AcmRejected", cause: JSON.stringify({ errorMessage: acmRejected }) } },
+      { id: 5, previousEventId: 4, type: "TaskStateExited", timestamp: new Date(T0 + 4), stateExitedEventDetails: { name: "ImportCertificate", output: "{}" } },
+      { id: 6, previousEventId: 5, type: "FailStateEntered", timestamp: new Date(T0 + 5), stateEnteredEventDetails: { name: "Failed", input: "{}" } },
+      { id: 7, previousEventId: 6, type: "ExecutionFailed", timestamp: new Date(T0 + 6), executionFailedEventDetails: { error: "AcmRejected", cause: acmRejected } },
+    ];
+    const lines = printed((printer) => {
+      for (const ev of fromHistory(events)) printer.onEvent(ev);
+    });
+    expect(lines.some((l) => l.includes("✓ ImportCertificate"))).toBe(false);
+    expect(lines.filter((l) => l.includes("ImportCertificate"))).toEqual(["0.0s  ▶ ImportCertificate", `0.0s  ✗ ImportCertificate: AcmRejected: ${acmRejected}`]);
+  });
+
+  it("a failed attempt that a retry follows still ends ✓ when the retry succeeds", () => {
+    const lines = printed((printer) => {
+      for (const event of localRun()) printer.onLocalEvent(event);
+    });
+    expect(lines.filter((l) => l.includes("ApplyIngress"))).toEqual([
+      "0.1s  ▶ ApplyIngress [target 0]",
+      "0.1s  ✗ ApplyIngress [target 0]: KubernetesUnavailable: Kubernetes API answered 503",
+      "2.1s  ↻ ApplyIngress [target 0] retry 1",
+      "2.1s  ✓ ApplyIngress [target 0] — Ingress milvus/milvus-demo applied",
+    ]);
+  });
+});
+
 describe("summaryLines", () => {
   it("lists each target's ALB, served certificate, Milvus version, Service change and warnings", () => {
     const lines = summaryLines({

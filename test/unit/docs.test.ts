@@ -1,5 +1,6 @@
-// The generated reference docs (scripts/docs.ts): committed and current, and faithful to their sources. The ASL
-// and the schema are read here independently of the generator, so a generator bug cannot hide itself.
+// The generated reference docs (scripts/docs.ts, one module per document in scripts/docs/): committed and current,
+// and faithful to their sources. The ASL and the schema are read here independently of the generator, so a
+// generator bug cannot hide itself.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,17 +14,13 @@ import {
   milvusL7OwnedAnnotations,
 } from "../../functions/lib/alb-annotations";
 import { requestSchema } from "../../functions/lib/request";
-import {
-  README,
-  REGENERATE,
-  conditionLabel,
-  fieldsWithoutMeaning,
-  generateDocs,
-  requestDoc,
-  staleDocs,
-  workflowDoc,
-  workflowMermaid,
-} from "../../scripts/docs";
+import { generateDocs, staleDocs } from "../../scripts/docs";
+import { conditionLabel } from "../../scripts/docs/asl";
+import { README, REGENERATE } from "../../scripts/docs/files";
+import { workflowMermaid } from "../../scripts/docs/mermaid";
+import { requestDoc } from "../../scripts/docs/request-doc";
+import { fieldsWithoutMeaning } from "../../scripts/docs/request-fields";
+import { workflowDoc } from "../../scripts/docs/workflow-doc";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const ASL_FILE = "statemachine/milvus-l7.asl.json";
@@ -330,7 +327,7 @@ describe("docs/request.md", () => {
     const paths = schemaPaths(z.toJSONSchema(requestSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>);
     expect(paths).toContain("certificate.source.s3.privateKeyKey");
     for (const path of paths) expect(doc, path).toContain(`| \`${path}\` |`);
-    expect(fieldsWithoutMeaning(), "give these fields a meaning in FIELD_MEANINGS (scripts/docs.ts)").toEqual([]);
+    expect(fieldsWithoutMeaning(), "give these fields a meaning in FIELD_MEANINGS (scripts/docs/request-fields.ts)").toEqual([]);
   });
 
   it("shows defaults, enum values and each field's rule in the schema's own words", () => {

@@ -28,7 +28,7 @@ import {
   CertificateSourceError,
   InvalidRequest,
 } from "../../functions/lib/errors";
-import type { PlannedCertificate } from "../../functions/lib/plan";
+import type { PlannedCertificate } from "../../functions/lib/state";
 import { type CertificateSet, certificateSet } from "../../sandbox/pki";
 
 const HOST = "milvus.example.com";

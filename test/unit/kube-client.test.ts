@@ -11,7 +11,7 @@ import { webcrypto } from "node:crypto";
 import { KubeConfig } from "@kubernetes/client-node";
 import * as x509 from "@peculiar/x509";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { kubeconfigConnector } from "../../cli/run";
+import { kubeconfigConnector } from "../../cli/kubeconfig";
 import { KubeClient, keepAliveAgent } from "../../functions/lib/kube-client";
 import { type Issued, issue } from "../../sandbox/pki";
 

@@ -6,9 +6,9 @@ import { getIngressStatus } from "../../functions/get-ingress-status/core";
 import { withMilvusL7Defaults } from "../../functions/lib/alb-annotations";
 import { eksClient } from "../../functions/lib/kube";
 import { ingressPath, servicePath } from "../../functions/lib/kube-client";
-import type { Target } from "../../functions/lib/plan";
+import type { Target } from "../../functions/lib/state";
 import { cutoverPatch, patchService } from "../../functions/patch-service/core";
-import { type KubeApiServer, type KubeObject, loadMilvusDemoService, seedMilvusRelease, startKubeApiServer } from "../../sandbox/kube-apiserver";
+import { type KubeApiServer, type KubeObject, loadMilvusDemoService, seedMilvusRelease, startKubeApiServer } from "../../sandbox/kube";
 
 const CERT = "arn:aws:acm:us-east-2:123456789012:certificate/0b1d4c51-5e44-4b7e-9a4b-1f6f0e3c9a11";
 const target: Target = {

@@ -508,3 +508,25 @@ describe("formatIssues", () => {
     ).toBe("(root): must be an object\ningress.host: must not be a wildcard");
   });
 });
+
+describe("the editors' $schema key", () => {
+  it("is accepted at the top level and left out of the parsed request", () => {
+    const input = example();
+    expect(input.$schema, "the console example names the request's JSON Schema").toBe("../docs/deployment-request.schema.json");
+    const { $schema: _hint, ...without } = input;
+    expect(parseRequest(input)).toEqual(parseRequest(without));
+    expect(parseRequest(input)).not.toHaveProperty("$schema");
+  });
+
+  it("must be a string, and is a field like any other below the top level", () => {
+    expectOnly(withField(["$schema"], 42), "$schema", "must be a string");
+    expectOnly(withField(["cluster", "$schema"], "x.json"), "cluster.$schema", "unknown field");
+  });
+
+  it("is not offered among the allowed fields", () => {
+    const [issue] = issuesOf(withField(["cutOver"], "before-ingress"));
+    expect(issue?.message).toBe(
+      'unknown field "cutOver"; allowed: cluster, milvus, ingress, certificate, cutover, waitForAddressMinutes, onFailure',
+    );
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvalidRequest } from "../../functions/lib/errors";
-import type { CertificateSource, Target } from "../../functions/lib/plan";
+import type { CertificateSource, Target } from "../../functions/lib/state";
 import { DEFAULT_WATCH_SECONDS, WAIT_CAP_SECONDS, maxPollsFor } from "../../functions/lib/polling";
 import { type DeploymentRecord, targetIdOf } from "../../functions/lib/registry";
 import { resolveRequest } from "../../functions/resolve-request/core";

@@ -1,7 +1,7 @@
 import { ChangeResourceRecordSetsCommand, GetChangeCommand, Route53Client } from "@aws-sdk/client-route-53";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { Target } from "../../functions/lib/plan";
+import type { Target } from "../../functions/lib/state";
 import { albRegion, upsertDns } from "../../functions/upsert-dns/core";
 
 const client = new Route53Client({ region: "us-east-2" });

@@ -29,7 +29,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { selfSignedRoots } from "../../functions/lib/certificates";
 import { resolveAlb, type VerifyDeps, type VerifyInput, verifyConnection } from "../../functions/verify-connection/core";
 import { ENDPOINT_RETRIES } from "../../functions/lib/errors";
-import type { ImportedCertificate, Target } from "../../functions/lib/plan";
+import type { ImportedCertificate, Target } from "../../functions/lib/state";
 import { type MilvusServer, startMilvusServer } from "../../sandbox/milvus-server";
 import { type CertificateSet, certificateSet, type Issued, issue } from "../../sandbox/pki";
 

@@ -1,7 +1,7 @@
 // The ASL's control flow with fake steps: order, retries, terminal failures, the bounded address wait.
 import { describe, expect, it } from "vitest";
 import { EndpointNotReady, KubernetesConflict, KubernetesForbidden, KubernetesUnavailable } from "../../functions/lib/errors";
-import type { Plan, Target } from "../../functions/lib/plan";
+import type { Plan, Target } from "../../functions/lib/state";
 import { type LocalFunctions, runWorkflow } from "../../sandbox/workflow";
 
 const target: Target = {

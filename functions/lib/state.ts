@@ -1,5 +1,6 @@
-// The plan: what resolve-request hands to the rest of the workflow. It is visible in the Step Functions
-// console and history, so it holds references to secrets, never secret material.
+// The workflow's state: every shape that crosses the ASL — the plan resolve-request makes, what each step puts into
+// a target's state (the ResultPaths of statemachine/steps.ts) and the summary a run ends with. All of it is visible
+// in the Step Functions console and history, so it holds references to secrets, never secret material.
 
 export type CertificateSource =
   | { secretsManager: { secretId: string } }
@@ -51,7 +52,10 @@ export interface Plan {
   renewal?: { reason: string };
 }
 
-/** What import-certificate returns; nothing else about the certificate travels through the workflow. */
+/**
+ * `$.importedCertificate`: what import-certificate returns; nothing else about the certificate travels through the
+ * workflow.
+ */
 export interface ImportedCertificate {
   arn: string;
   /** SHA-256 of the leaf's DER, uppercase hex with colons (Node's X509Certificate.fingerprint256). */
@@ -69,4 +73,72 @@ export interface ImportedCertificate {
    * so that verify-connection needs no ACM call (nor the client, nor the permission).
    */
   trustAnchors: string[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What the steps add to a target's state, in the order the workflow runs them.
+
+/** `$.ingress` after ApplyIngress; also the loop state of the address wait, which get-ingress-status extends. */
+export interface IngressState {
+  namespace: string;
+  name: string;
+  /** The apiserver's time of our last write (managedFields), so older controller events can be told apart. */
+  appliedAt: string;
+  changed: boolean;
+  polls: number;
+}
+
+export interface ControllerWarning {
+  reason: string;
+  message: string;
+  count: number;
+  lastSeen: string;
+}
+
+/** `$.ingress` after each GetIngressStatus poll. */
+export interface IngressStatus extends IngressState {
+  hostname?: string;
+  /** Address published and no controller Warning since our last write that a later success has not cleared. */
+  ready: boolean;
+  nextWaitSeconds: number;
+  warnings: ControllerWarning[];
+  /** Ready-made Cause for the ASL's Fail state when the poll budget runs out. */
+  failureCause: string;
+}
+
+/** `$.verification`: what VerifyThroughAlb, then VerifyAfterCutover, proved through the ALB. */
+export interface VerifyResult {
+  host: string;
+  albHostname: string;
+  /** The address (and so the ALB node) that was checked. */
+  address: string;
+  servedFingerprint256: string;
+  /** ISO 8601. */
+  servedNotAfter: string;
+  milvusVersion: string;
+  healthy: true;
+}
+
+/** `$.service`: the cutover (CutOverFirst or CutOver). */
+export interface PatchServiceResult {
+  previousType: string;
+  type: "ClusterIP";
+  changed: boolean;
+  warnings: string[];
+}
+
+/** `$.summary` of a target (RecordDeployment): one entry of the run's output `targets[]`, and of every CLI summary. */
+export interface TargetSummary {
+  targetId: string;
+  host: string;
+  namespace: string;
+  service: string;
+  ingress: string;
+  albHostname: string;
+  servedFingerprint256: string;
+  servedNotAfter: string;
+  milvusVersion: string;
+  serviceType: string;
+  previousServiceType: string;
+  warnings: string[];
 }

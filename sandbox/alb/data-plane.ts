@@ -1,0 +1,310 @@
+// The data plane of one ALB: a TLS listener on 127.0.0.1 speaking HTTP/2 (ALPN h2), which serves the certificates
+// ACM holds for the listener's ARNs (re-read in the background, so a re-import is served soon after), picks one by
+// SNI, routes each request by host and path to a target group, answers 404/503 itself, closes idle connections,
+// and forwards the rest (forwarding.ts). Upstream sources are listed in README.md in this folder.
+import { randomBytes } from "node:crypto";
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import * as tls from "node:tls";
+import type { AlbControllerOptions, AlbFault } from "./api";
+import { type CertMaterial, sameMaterial } from "./certificates";
+import { errorText } from "./errors";
+import { forwardHttp1, forwardHttp2, HOP_BY_HOP, respondFixed, UpstreamPool } from "./forwarding";
+import type { Route, TargetGroupSpec } from "./model";
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${body}$`);
+}
+
+function hostMatches(pattern: string | undefined, host: string): boolean {
+  if (pattern === undefined) return true;
+  return pattern.includes("*") || pattern.includes("?") ? globToRegExp(pattern).test(host) : pattern === host;
+}
+
+/** buildPathPatterns*: Prefix "/" is "/*", Prefix "/foo" is "/foo" or "/foo/*"; ImplementationSpecific is a glob. */
+function pathMatches(route: Route, path: string): boolean {
+  switch (route.pathType) {
+    case "Exact":
+      return path === route.path;
+    case "Prefix": {
+      if (route.path === "/") return true;
+      const p = route.path.replace(/\/$/, "");
+      return path === p || path.startsWith(`${p}/`);
+    }
+    case "ImplementationSpecific":
+      return globToRegExp(route.path).test(path);
+  }
+}
+
+interface CertEntry {
+  current: CertMaterial;
+  /** ACM changed; served once `servedCertificateLagMs` has passed since `seenAt`. */
+  pending?: { material: CertMaterial; seenAt: number };
+}
+
+export interface ListenerConfig {
+  routes: Route[];
+  defaultTg?: string;
+  targetGroups: Map<string, TargetGroupSpec>;
+  /** TG key → epoch ms from which its targets pass health checks. */
+  healthyAt: Map<string, number>;
+  idleTimeoutMs: number;
+  /** The ALB's own HTTPS port (443), for X-Forwarded-Port. */
+  listenPort: number;
+  namespace: string;
+}
+
+export interface DataPlaneDeps {
+  /** The certificate behind an ARN, as ACM holds it now (see certificateReader). */
+  loadCertificate: (arn: string) => Promise<CertMaterial>;
+  targetFor: AlbControllerOptions["targetFor"];
+  fault: () => AlbFault;
+  certificateRefreshMs: number;
+  log: (m: string) => void;
+}
+
+export class DataPlane {
+  port = 0;
+  private readonly server: http2.Http2SecureServer;
+  private readonly sessions = new Map<http2.Http2Session, { active: number; idleSince: number }>();
+  private readonly upstreams = new UpstreamPool();
+  private readonly entries = new Map<string, CertEntry>();
+  private arns: string[] = [];
+  private defaultServed?: CertMaterial;
+  private refreshTimer?: NodeJS.Timeout;
+  private idleTimer?: NodeJS.Timeout;
+  private refreshing = false;
+  private closed = false;
+
+  constructor(
+    private readonly deps: DataPlaneDeps,
+    public config: ListenerConfig,
+    private minVersion: tls.SecureVersion,
+  ) {
+    this.server = http2.createSecureServer({
+      // ALPN h2 only: this ALB stand-in exists for gRPC, which needs HTTP/2 end to end.
+      allowHTTP1: false,
+      minVersion,
+      SNICallback: (servername, cb) => {
+        try {
+          cb(null, this.contextFor(servername));
+        } catch (e) {
+          cb(e as Error);
+        }
+      },
+    });
+    this.server.on("session", (session) => this.onSession(session));
+    this.server.on("stream", (stream, headers) => this.onStream(stream, headers));
+    // Broken clients must not take the sandbox down.
+    this.server.on("sessionError", () => undefined);
+    this.server.on("tlsClientError", () => undefined);
+  }
+
+  async listen(arns: string[], materials: (CertMaterial | undefined)[]): Promise<void> {
+    this.setCertificates(arns, materials);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(0, "127.0.0.1", () => {
+        this.server.off("error", reject);
+        resolve();
+      });
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    // Like a real ALB, the listener re-reads the certificate behind its ARN, so a re-import is served soon after.
+    this.refreshTimer = setInterval(() => void this.refresh(), this.deps.certificateRefreshMs);
+    this.refreshTimer.unref();
+    this.idleTimer = setInterval(() => this.reapIdle(), Math.min(1000, Math.max(50, this.config.idleTimeoutMs / 4)));
+    this.idleTimer.unref();
+  }
+
+  get defaultArn(): string | undefined {
+    return this.arns[0];
+  }
+
+  setMinVersion(v: tls.SecureVersion): void {
+    if (v === this.minVersion) return;
+    this.minVersion = v;
+    this.syncDefaultContext(true);
+  }
+
+  /** ModifyListener: a new certificate list. Materials are pre-loaded so a bad ARN fails the deploy, not a handshake. */
+  setCertificates(arns: string[], materials: (CertMaterial | undefined)[]): void {
+    const next = new Map<string, CertEntry>();
+    arns.forEach((arn, i) => {
+      const existing = this.entries.get(arn);
+      const material = materials[i];
+      if (existing) next.set(arn, existing);
+      else if (material) next.set(arn, { current: material });
+    });
+    this.entries.clear();
+    for (const [k, v] of next) this.entries.set(k, v);
+    this.arns = arns;
+    this.syncDefaultContext(false);
+  }
+
+  private served(entry: CertEntry): CertMaterial {
+    const lag = this.deps.fault().servedCertificateLagMs ?? 0;
+    if (entry.pending && Date.now() - entry.pending.seenAt >= lag) {
+      entry.current = entry.pending.material;
+      entry.pending = undefined;
+    }
+    return entry.current;
+  }
+
+  /** ALB picks the listener certificate whose names match the SNI, else the default (first) one. */
+  private contextFor(servername: string | undefined): tls.SecureContext {
+    let chosen: CertMaterial | undefined;
+    if (servername) {
+      for (const arn of this.arns) {
+        const entry = this.entries.get(arn);
+        if (!entry) continue;
+        const m = this.served(entry);
+        if (m.x509.checkHost(servername)) {
+          chosen = m;
+          break;
+        }
+      }
+    }
+    if (!chosen) {
+      const def = this.defaultArn ? this.entries.get(this.defaultArn) : undefined;
+      if (!def) throw new Error("listener has no certificate");
+      chosen = this.served(def);
+    }
+    this.syncDefaultContext(false);
+    if (chosen.context?.minVersion !== this.minVersion) {
+      const value = tls.createSecureContext({
+        cert: chosen.certPem + (chosen.chainPem ? `\n${chosen.chainPem}` : ""),
+        key: chosen.keyPem,
+        minVersion: this.minVersion,
+      });
+      chosen.context = { minVersion: this.minVersion, value };
+    }
+    return chosen.context.value;
+  }
+
+  /** Clients that send no SNI get the server's default context: keep it on the default certificate. */
+  private syncDefaultContext(force: boolean): void {
+    const def = this.defaultArn ? this.entries.get(this.defaultArn) : undefined;
+    if (!def) return;
+    const m = this.served(def);
+    if (!force && this.defaultServed === m) return;
+    this.defaultServed = m;
+    this.server.setSecureContext({
+      cert: m.certPem + (m.chainPem ? `\n${m.chainPem}` : ""),
+      key: m.keyPem,
+      minVersion: this.minVersion,
+    });
+  }
+
+  private async refresh(): Promise<void> {
+    if (this.refreshing || this.closed) return;
+    this.refreshing = true;
+    try {
+      for (const arn of [...this.arns]) {
+        const entry = this.entries.get(arn);
+        if (!entry) continue;
+        let fresh: CertMaterial;
+        try {
+          fresh = await this.deps.loadCertificate(arn);
+        } catch (e) {
+          // ACM would not let an in-use certificate be deleted; keep serving what we have.
+          this.deps.log(`certificate refresh for ${arn} failed: ${errorText(e)}`);
+          continue;
+        }
+        const latest = entry.pending?.material ?? entry.current;
+        if (!sameMaterial(latest, fresh)) entry.pending = { material: fresh, seenAt: Date.now() };
+      }
+      this.syncDefaultContext(false);
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  private onSession(session: http2.ServerHttp2Session): void {
+    this.sessions.set(session, { active: 0, idleSince: Date.now() });
+    session.on("error", () => undefined);
+    session.on("close", () => this.sessions.delete(session));
+  }
+
+  /** ALB closes a connection idle (no request in flight) for the idle timeout; HTTP/2 PINGs do not count. */
+  private reapIdle(): void {
+    const now = Date.now();
+    for (const [session, s] of this.sessions) {
+      if (s.active === 0 && now - s.idleSince >= this.config.idleTimeoutMs && !session.closed) {
+        session.goaway(http2.constants.NGHTTP2_NO_ERROR);
+        session.close();
+      }
+    }
+  }
+
+  private healthy(tgKey: string): boolean {
+    if (this.deps.fault().unhealthyTargets) return false;
+    const at = this.config.healthyAt.get(tgKey);
+    return at !== undefined && Date.now() >= at;
+  }
+
+  private route(host: string, path: string): string | undefined {
+    for (const r of this.config.routes) {
+      if (hostMatches(r.host, host) && pathMatches(r, path)) return r.tg;
+    }
+    return this.config.defaultTg;
+  }
+
+  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+    stream.on("error", () => undefined);
+    const session = stream.session;
+    const s = session ? this.sessions.get(session) : undefined;
+    if (s) {
+      s.active += 1;
+      stream.once("close", () => {
+        s.active -= 1;
+        s.idleSince = Date.now();
+      });
+    }
+    const authority = String(headers[":authority"] ?? headers.host ?? "");
+    // Host part only: the port in :authority is ignored by the host-header condition.
+    const host = authority.replace(/:\d+$/, "").replace(/^\[|\]$/g, "").toLowerCase();
+    const path = String(headers[":path"] ?? "/").split("?")[0] ?? "/";
+    const tgKey = this.route(host, path);
+    const tg = tgKey ? this.config.targetGroups.get(tgKey) : undefined;
+    if (!tgKey || !tg) {
+      respondFixed(stream, 404);
+      return;
+    }
+    // No healthy (or no registered) targets: ALB answers 503 itself.
+    const target = this.deps.targetFor(this.config.namespace, tg.service, tg.servicePort);
+    if (!this.healthy(tgKey) || !target) {
+      respondFixed(stream, 503);
+      return;
+    }
+    const out: http2.OutgoingHttpHeaders = {};
+    for (const [k, v] of Object.entries(headers)) {
+      if (k.startsWith(":") || HOP_BY_HOP.has(k) || v === undefined) continue;
+      out[k] = v;
+    }
+    const clientIp = session?.socket?.remoteAddress ?? "127.0.0.1";
+    const xff = headers["x-forwarded-for"];
+    out["x-forwarded-for"] = xff ? `${String(xff)}, ${clientIp}` : clientIp;
+    out["x-forwarded-proto"] = "https";
+    out["x-forwarded-port"] = String(this.config.listenPort);
+    out["x-amzn-trace-id"] =
+      `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString("hex")}`;
+    const method = String(headers[":method"] ?? "GET");
+    const reqPath = String(headers[":path"] ?? "/");
+    const request = { stream, method, path: reqPath, authority, headers: out, target, tg };
+    if (tg.protocolVersion === "HTTP1") forwardHttp1(request);
+    else forwardHttp2(request, this.upstreams);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.refreshTimer);
+    clearInterval(this.idleTimer);
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const session of this.sessions.keys()) session.destroy();
+    this.upstreams.close();
+    await closed;
+  }
+}
+

@@ -1,0 +1,74 @@
+// EKS bearer tokens (kubernetes-sigs/aws-iam-authenticator v0.7.18, pkg/token/token.go, tokenVerifier.Verify).
+// The presigned URL is checked the way the authenticator does before it calls STS; STS itself is not called,
+// so the signature is not verified.
+import type { AuthResult } from "./types";
+
+const TOKEN_PREFIX = "k8s-aws-v1.";
+const MAX_TOKEN_BYTES = 4096;
+const PRESIGNED_URL_EXPIRATION_MS = 15 * 60 * 1000;
+const ALLOWED_PARAMETERS = new Set([
+  "action",
+  "version",
+  "x-amz-algorithm",
+  "x-amz-credential",
+  "x-amz-date",
+  "x-amz-expires",
+  "x-amz-security-token",
+  "x-amz-signature",
+  "x-amz-signedheaders",
+]);
+/** The STS endpoints of the aws and aws-cn partitions: global and regional. */
+const STS_HOST = /^sts(\.[a-z]{2}(-gov)?-[a-z]+-\d+)?\.amazonaws\.com(\.cn)?$/;
+
+export function eksTokenAuthenticator(opts: { now?: () => Date } = {}): (token: string) => AuthResult {
+  const fail = (message: string): AuthResult => ({ ok: false, reason: `input token was not properly formatted: ${message}` });
+  return (token) => {
+    if (token.length > MAX_TOKEN_BYTES) return fail("token is too large");
+    if (!token.startsWith(TOKEN_PREFIX)) return fail(`token is missing expected "${TOKEN_PREFIX}" prefix`);
+    const encoded = token.slice(TOKEN_PREFIX.length);
+    // base64.RawURLEncoding: URL alphabet, no padding.
+    if (!/^[A-Za-z0-9_-]*$/.test(encoded)) return fail("illegal base64 data");
+    let url: URL;
+    try {
+      url = new URL(Buffer.from(encoded, "base64url").toString("utf8"));
+    } catch {
+      return fail("pre-signed URL does not parse");
+    }
+    if (url.protocol !== "https:") return fail(`unexpected scheme "${url.protocol.replace(/:$/, "")}" in pre-signed URL`);
+    if (!STS_HOST.test(url.host)) return fail(`unexpected hostname "${url.host}" in pre-signed URL`);
+    if (url.pathname !== "/") return fail("unexpected path in pre-signed URL");
+    const params = new Map<string, string>();
+    for (const key of new Set(url.searchParams.keys())) {
+      if (!ALLOWED_PARAMETERS.has(key.toLowerCase())) return fail(`non-whitelisted query parameter "${key}"`);
+      const values = url.searchParams.getAll(key);
+      if (values.length !== 1) return fail("query parameter with multiple values not supported");
+      params.set(key.toLowerCase(), values[0] ?? "");
+    }
+    if (params.get("action") !== "GetCallerIdentity") return fail("unexpected action parameter in pre-signed URL");
+    const signed = (params.get("x-amz-signedheaders") ?? "").split(";").map((h) => h.toLowerCase());
+    if (!signed.includes("x-k8s-aws-id")) return fail("client did not sign the x-k8s-aws-id header in the pre-signed URL");
+    const expires = Number(params.get("x-amz-expires"));
+    if (!Number.isInteger(expires) || expires < 0 || expires > 900) {
+      return fail(`invalid X-Amz-Expires parameter in pre-signed URL: ${params.get("x-amz-expires") ?? ""}`);
+    }
+    const date = params.get("x-amz-date");
+    if (!date) return fail("X-Amz-Date parameter must be present in pre-signed URL");
+    const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date);
+    if (!m) return fail(`error parsing X-Amz-Date parameter ${date} into format 20060102T150405Z`);
+    const signedAt = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+    const now = (opts.now?.() ?? new Date()).getTime();
+    if (now > signedAt + PRESIGNED_URL_EXPIRATION_MS) {
+      return fail(`X-Amz-Date parameter is expired (15 minute expiration) ${new Date(signedAt).toISOString()}`);
+    }
+    // What STS would refuse before answering: a request that is not SigV4-signed, dated in the future or for
+    // another API version.
+    if (now < signedAt - PRESIGNED_URL_EXPIRATION_MS) return fail("X-Amz-Date parameter is in the future");
+    if (params.get("version") !== "2011-06-15") return fail("unexpected Version parameter in pre-signed URL");
+    if (params.get("x-amz-algorithm") !== "AWS4-HMAC-SHA256") return fail("unexpected X-Amz-Algorithm in pre-signed URL");
+    const credential = params.get("x-amz-credential") ?? "";
+    if (!params.get("x-amz-signature") || !/^[^/]+\/\d{8}\/[a-z0-9-]+\/sts\/aws4_request$/.test(credential)) {
+      return fail("pre-signed URL is not signed");
+    }
+    return { ok: true, user: credential.split("/")[0] ?? "" };
+  };
+}

@@ -1,0 +1,180 @@
+// The resources the stand-in serves (Namespaces, Services, core/v1 Events, networking.k8s.io/v1 Ingresses), with
+// what each one's registry and OpenAPI schema decide: scope, short names, the status subresource, selectable
+// fields, and the list semantics strategic merge patch and server-side apply need.
+import type { JsonObject } from "./json";
+
+/** SSA list semantics (x-kubernetes-list-type): associative by keys, or a set of scalars; others are atomic. */
+type ListType = { keys: string[]; defaults?: JsonObject } | "set";
+
+export interface ResourceInfo {
+  group: string;
+  version: string;
+  plural: string;
+  singular: string;
+  kind: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  hasStatus: boolean;
+  /** Services are created by PUT when absent (svcStrategy.AllowCreateOnUpdate); other resources answer 404. */
+  allowCreateOnUpdate: boolean;
+  /** DELETE answers with the object (true) or with a Success Status (generic registry default). */
+  returnDeletedObject: boolean;
+  /** Field-selector labels besides metadata.name and metadata.namespace. */
+  selectableFields: string[];
+  /** Keyed by dotted path without indexes ("spec.ports"). */
+  lists: Record<string, ListType>;
+  /** Strategic-merge patchMergeKey by dotted path; "" merges a list of scalars as a set. */
+  mergeKeys: Record<string, string>;
+}
+
+const metadataLists: Record<string, ListType> = {
+  "metadata.finalizers": "set",
+  "metadata.ownerReferences": { keys: ["uid"] },
+};
+const metadataMergeKeys: Record<string, string> = { "metadata.finalizers": "", "metadata.ownerReferences": "uid" };
+
+export const RESOURCES: ResourceInfo[] = [
+  {
+    group: "",
+    version: "v1",
+    plural: "namespaces",
+    singular: "namespace",
+    kind: "Namespace",
+    namespaced: false,
+    shortNames: ["ns"],
+    categories: [],
+    hasStatus: false,
+    allowCreateOnUpdate: false,
+    returnDeletedObject: true,
+    selectableFields: ["status.phase"],
+    lists: metadataLists,
+    mergeKeys: metadataMergeKeys,
+  },
+  {
+    group: "",
+    version: "v1",
+    plural: "services",
+    singular: "service",
+    kind: "Service",
+    namespaced: true,
+    shortNames: ["svc"],
+    categories: ["all"],
+    hasStatus: true,
+    allowCreateOnUpdate: true,
+    returnDeletedObject: true,
+    selectableFields: ["spec.clusterIP", "spec.type"],
+    lists: {
+      ...metadataLists,
+      // +listType=map +listMapKey=port +listMapKey=protocol; protocol defaults to TCP.
+      "spec.ports": { keys: ["port", "protocol"], defaults: { protocol: "TCP" } },
+      "status.conditions": { keys: ["type"] },
+    },
+    mergeKeys: { ...metadataMergeKeys, "spec.ports": "port", "status.conditions": "type" },
+  },
+  {
+    group: "",
+    version: "v1",
+    plural: "events",
+    singular: "event",
+    kind: "Event",
+    namespaced: true,
+    shortNames: ["ev"],
+    categories: [],
+    hasStatus: false,
+    allowCreateOnUpdate: true,
+    returnDeletedObject: false,
+    // pkg/registry/core/event/strategy.go ToSelectableFields
+    selectableFields: [
+      "involvedObject.kind",
+      "involvedObject.namespace",
+      "involvedObject.name",
+      "involvedObject.uid",
+      "involvedObject.apiVersion",
+      "involvedObject.resourceVersion",
+      "involvedObject.fieldPath",
+      "reason",
+      "reportingComponent",
+      "source",
+      "type",
+    ],
+    lists: metadataLists,
+    mergeKeys: metadataMergeKeys,
+  },
+  {
+    group: "networking.k8s.io",
+    version: "v1",
+    plural: "ingresses",
+    singular: "ingress",
+    kind: "Ingress",
+    namespaced: true,
+    shortNames: ["ing"],
+    categories: [],
+    hasStatus: true,
+    allowCreateOnUpdate: false,
+    returnDeletedObject: false,
+    selectableFields: [],
+    // Ingress rules, paths and tls are all atomic lists.
+    lists: metadataLists,
+    mergeKeys: metadataMergeKeys,
+  },
+];
+
+export const apiVersionOf = (info: ResourceInfo): string => (info.group ? `${info.group}/${info.version}` : info.version);
+/** "services" / "ingresses.networking.k8s.io", as errors name a resource. */
+export const qualifiedResource = (info: ResourceInfo): string => (info.group ? `${info.plural}.${info.group}` : info.plural);
+export const qualifiedKind = (info: ResourceInfo): string => (info.group ? `${info.kind}.${info.group}` : info.kind);
+
+export function findResource(kindOrPlural: string): ResourceInfo | undefined {
+  const needle = kindOrPlural.toLowerCase();
+  return RESOURCES.find(
+    (r) => r.kind.toLowerCase() === needle || r.plural === needle || r.singular === needle || r.shortNames.includes(needle),
+  );
+}
+
+/** Status details name the API group, except the core group's empty one (omitempty). */
+export function groupOf(info: ResourceInfo): JsonObject {
+  return info.group ? { group: info.group } : {};
+}
+
+// Looked up once for the strategies and validators.
+export const RESOURCE_SERVICE = findResource("Service") as ResourceInfo;
+export const RESOURCE_INGRESS = findResource("Ingress") as ResourceInfo;
+export const RESOURCE_NAMESPACE = findResource("Namespace") as ResourceInfo;
+
+/** What a request's path names: a collection, an object or an object's subresource. */
+export interface Target {
+  info: ResourceInfo;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+/** /api/v1/namespaces/{ns}/{plural}/{name}/{sub} and /apis/{group}/{version}/…, cluster-scoped forms too. */
+export function parseTarget(path: string): Target | undefined {
+  const segments = path.split("/").filter((s) => s !== "");
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (segments[0] === "api" && segments[1] === "v1") {
+    group = "";
+    version = "v1";
+    rest = segments.slice(2);
+  } else if (segments[0] === "apis" && segments.length >= 4) {
+    group = segments[1] ?? "";
+    version = segments[2] ?? "";
+    rest = segments.slice(3);
+  } else return undefined;
+  const resource = (plural: string | undefined): ResourceInfo | undefined =>
+    RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural);
+  let namespace: string | undefined;
+  if (rest[0] === "namespaces" && rest.length >= 3 && resource(rest[2])?.namespaced) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+
+  const info = resource(rest[0]);
+  if (!info || rest.length > 3) return undefined;
+  if (info.namespaced && namespace === undefined && rest.length > 1) return undefined;
+  return { info, namespace, name: rest[1], subresource: rest[2] };
+}

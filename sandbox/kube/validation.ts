@@ -1,0 +1,227 @@
+// Validation of what the product writes, with upstream's messages and field paths (clients and the product
+// read them). Ported from kubernetes/kubernetes (the version each file was read at: README.md):
+//   staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go  (IsDNS1123Label, IsDNS1035Label,
+//                                                                      IsDNS1123Subdomain)
+//   pkg/apis/core/validation/validation.go        (ValidateObjectMeta's name checks, ValidateService,
+//                                                  ValidateServiceUpdate, validateLoadBalancerClassField)
+//   pkg/apis/networking/validation/validation.go  (ValidateIngressCreate/Update: rules, paths, backends)
+import { type FieldError, forbidden, invalidValue, notSupported, required } from "./errors";
+import { dig, isObject, type JsonObject, str } from "./json";
+import { RESOURCE_INGRESS, RESOURCE_SERVICE, type ResourceInfo } from "./resources";
+
+// Names (staging/src/k8s.io/apimachinery/pkg/util/validation)
+
+// IsDNS1123Label, IsDNS1035Label and IsDNS1123Subdomain: the regexes and messages upstream's, verbatim.
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function dns1123LabelErrors(value: string): string[] {
+  const errs: string[] = [];
+  if (value.length > 63) errs.push("must be no more than 63 characters");
+  if (!DNS1123_LABEL.test(value)) {
+    errs.push(
+      "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+    );
+  }
+
+  return errs;
+}
+
+function dns1035LabelErrors(value: string): string[] {
+  const errs: string[] = [];
+  if (value.length > 63) errs.push("must be no more than 63 characters");
+  if (!DNS1035_LABEL.test(value)) {
+    errs.push(
+      "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
+    );
+  }
+
+  return errs;
+}
+
+function dns1123SubdomainErrors(value: string): string[] {
+  const errs: string[] = [];
+  if (value.length > 253) errs.push("must be no more than 253 characters");
+  if (!DNS1123_SUBDOMAIN.test(value)) {
+    errs.push(
+      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+    );
+  }
+
+  return errs;
+}
+
+/**
+ * ValidateObjectMeta's name check: Services are DNS-1035 labels (ValidateServiceName), namespaces DNS-1123 labels
+ * (ValidateNamespaceName), the rest DNS-1123 subdomains (NameIsDNSSubdomain).
+ */
+export function nameErrors(info: ResourceInfo, name: string): FieldError[] {
+  const check =
+    info.kind === "Service" ? dns1035LabelErrors : info.kind === "Namespace" ? dns1123LabelErrors : dns1123SubdomainErrors;
+  return check(name).map((msg) => invalidValue("metadata.name", name, msg));
+}
+
+// Services (pkg/apis/core/validation/validation.go)
+
+/** validateLoadBalancerClassField: called with the old object on update and again without it. */
+function loadBalancerClassErrors(spec: JsonObject, oldSpec: JsonObject | undefined): FieldError[] {
+  const errs: FieldError[] = [];
+  if (oldSpec?.type === "LoadBalancer" && oldSpec.loadBalancerClass !== undefined && spec.type === "LoadBalancer") {
+    if (spec.loadBalancerClass !== oldSpec.loadBalancerClass) {
+      errs.push(invalidValue("spec.loadBalancerClass", spec.loadBalancerClass, "may not change once set"));
+    }
+  }
+
+  if (spec.type !== "LoadBalancer" && spec.loadBalancerClass !== undefined) {
+    errs.push(forbidden("spec.loadBalancerClass", "may only be used when `type` is 'LoadBalancer'"));
+  }
+
+  return errs;
+}
+
+/**
+ * ValidateService / ValidateServiceUpdate with validateServicePort, validateServiceExternalTrafficPolicy and
+ * validateServiceInternalTrafficFieldsValue: the parts that apply to single-stack Services. Not checked: CIDRs,
+ * IPs, selectors, duplicate ports, sessionAffinityConfig, trafficDistribution.
+ */
+export function validateService(svc: JsonObject, old: JsonObject | undefined): FieldError[] {
+  const errs: FieldError[] = [];
+  const spec = isObject(svc.spec) ? svc.spec : {};
+  const type = str(spec.type);
+  if (old) errs.push(...loadBalancerClassErrors(spec, isObject(old.spec) ? old.spec : {}));
+  else errs.push(...nameErrors(RESOURCE_SERVICE, String(dig(svc, "metadata.name") ?? "")));
+
+  const ports = Array.isArray(spec.ports) ? spec.ports : [];
+  const headless = spec.clusterIP === "None";
+  if (ports.length === 0 && !headless && type !== "ExternalName") errs.push(required("spec.ports"));
+  const names = new Set<string>();
+  ports.forEach((p, i) => {
+    const at = `spec.ports[${i}]`;
+    const port = isObject(p) ? p : {};
+    const name = str(port.name) ?? "";
+    if (ports.length > 1 && name === "") errs.push(required(`${at}.name`));
+    else if (name !== "") {
+      for (const msg of dns1123LabelErrors(name)) errs.push(invalidValue(`${at}.name`, name, msg));
+      if (names.has(name)) errs.push({ type: "FieldValueDuplicate", field: `${at}.name`, value: name, detail: "" });
+      names.add(name);
+    }
+    if (typeof port.port !== "number" || port.port < 1 || port.port > 65535) {
+      errs.push(invalidValue(`${at}.port`, port.port, "must be between 1 and 65535, inclusive"));
+    }
+    if (!["TCP", "UDP", "SCTP"].includes(String(port.protocol))) {
+      errs.push(notSupported(`${at}.protocol`, port.protocol, ["SCTP", "TCP", "UDP"]));
+    }
+  });
+
+  if (!["None", "ClientIP"].includes(String(spec.sessionAffinity))) {
+    errs.push(notSupported("spec.sessionAffinity", spec.sessionAffinity, ["ClientIP", "None"]));
+  }
+
+  if (!type) errs.push(required("spec.type"));
+  else if (!["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"].includes(type)) {
+    errs.push(notSupported("spec.type", type, ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]));
+  }
+
+  if (type === "ClusterIP") {
+    ports.forEach((p, i) => {
+      if (isObject(p) && p.nodePort) {
+        errs.push(forbidden(`spec.ports[${i}].nodePort`, "may not be used when `type` is 'ClusterIP'"));
+      }
+    });
+  }
+
+  // Upstream's field path really is capitalised here ("LoadBalancerSourceRanges").
+  if (Array.isArray(spec.loadBalancerSourceRanges) && spec.loadBalancerSourceRanges.length > 0) {
+    if (type !== "LoadBalancer") {
+      errs.push(forbidden("spec.LoadBalancerSourceRanges", "may only be used when `type` is 'LoadBalancer'"));
+    }
+  }
+
+  if (spec.allocateLoadBalancerNodePorts !== undefined && type !== "LoadBalancer") {
+    errs.push(forbidden("spec.allocateLoadBalancerNodePorts", "may only be used when `type` is 'LoadBalancer'"));
+  }
+
+  errs.push(...loadBalancerClassErrors(spec, undefined));
+
+  const externallyAccessible =
+    type === "LoadBalancer" ||
+    type === "NodePort" ||
+    (type === "ClusterIP" && Array.isArray(spec.externalIPs) && spec.externalIPs.length > 0);
+  const etp = str(spec.externalTrafficPolicy) ?? "";
+  if (!externallyAccessible) {
+    if (etp !== "") {
+      errs.push(invalidValue("spec.externalTrafficPolicy", etp, "may only be set for externally-accessible services"));
+    }
+  } else if (etp === "") errs.push(required("spec.externalTrafficPolicy"));
+  else if (!["Cluster", "Local"].includes(etp)) errs.push(notSupported("spec.externalTrafficPolicy", etp, ["Cluster", "Local"]));
+  const needsHealthCheck = type === "LoadBalancer" && etp === "Local";
+  if (!needsHealthCheck && spec.healthCheckNodePort) {
+    errs.push(
+      invalidValue(
+        "spec.healthCheckNodePort",
+        spec.healthCheckNodePort,
+        "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
+      ),
+    );
+  }
+
+  const itp = spec.internalTrafficPolicy;
+  if (itp === undefined && type !== "ExternalName") errs.push(required("spec.internalTrafficPolicy"));
+  else if (itp !== undefined && !["Cluster", "Local"].includes(String(itp))) {
+    errs.push(notSupported("spec.internalTrafficPolicy", itp, ["Cluster", "Local"]));
+  }
+
+  return errs;
+}
+
+// Ingresses (pkg/apis/networking/validation/validation.go), the checks an Ingress built by code can trip
+
+/**
+ * ValidateIngressCreate / ValidateIngressUpdate → ValidateIngressSpec, validateIngressRules,
+ * validateHTTPIngressPath, validateIngressBackend. Simplified: a wildcard host is checked as a subdomain after
+ * its "*.", and the backend errors name different field paths and messages than upstream (see README.md).
+ */
+export function validateIngress(ing: JsonObject, old: JsonObject | undefined): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!old) errs.push(...nameErrors(RESOURCE_INGRESS, String(dig(ing, "metadata.name") ?? "")));
+  const spec = isObject(ing.spec) ? ing.spec : {};
+  const rules = Array.isArray(spec.rules) ? spec.rules : [];
+  if (rules.length === 0 && spec.defaultBackend === undefined) {
+    errs.push(invalidValue("spec", null, "either `defaultBackend` or `rules` must be specified"));
+  }
+
+  rules.forEach((r, i) => {
+    const rule = isObject(r) ? r : {};
+    const host = str(rule.host);
+    if (host) {
+      const bare = host.startsWith("*.") ? host.slice(2) : host;
+      for (const msg of dns1123SubdomainErrors(bare)) errs.push(invalidValue(`spec.rules[${i}].host`, host, msg));
+    }
+    const paths = dig(rule, "http.paths");
+    (Array.isArray(paths) ? paths : []).forEach((p, j) => {
+      const at = `spec.rules[${i}].http.paths[${j}]`;
+      const path = isObject(p) ? p : {};
+      const pathType = str(path.pathType);
+      if (!pathType) errs.push(required(`${at}.pathType`, "pathType must be specified"));
+      else if (!["Exact", "ImplementationSpecific", "Prefix"].includes(pathType)) {
+        errs.push(notSupported(`${at}.pathType`, pathType, ["Exact", "ImplementationSpecific", "Prefix"]));
+      } else if (pathType !== "ImplementationSpecific" && !String(path.path ?? "").startsWith("/")) {
+        errs.push(invalidValue(`${at}.path`, path.path, "must be an absolute path"));
+      }
+      const service = dig(path, "backend.service");
+      if (isObject(service)) {
+        if (!str(service.name)) errs.push(required(`${at}.backend.service.name`));
+        const port = isObject(service.port) ? service.port : {};
+        if (port.name !== undefined && port.number !== undefined) {
+          errs.push(invalidValue(`${at}.backend.service.port`, port, "cannot set both port name & port number"));
+        } else if (port.name === undefined && port.number === undefined) {
+          errs.push(required(`${at}.backend.service.port`, "port name or number is required"));
+        }
+      } else if (dig(path, "backend.resource") === undefined) {
+        errs.push(invalidValue(`${at}.backend`, null, "one backend (`service` or `resource`) must be specified"));
+      }
+    });
+  });
+  return errs;
+}

@@ -1,0 +1,99 @@
+// What a demo scenario is: a named story about one thing milvus-l7 does, told by running the real ASL and the
+// real handlers in the sandbox (through sandbox.run) once or several times, with each run's outcome and what the
+// cluster looked like right after it. `milvus-l7 demo --scenario NAME` runs one and prints its runs.
+import type { Sandbox } from "../index";
+import type { RunOptions, WorkflowRun } from "../workflow";
+
+/** The demo's Milvus release: the Service the sandbox seeds, and the Ingress the sandbox's requests name. */
+export const DEMO_TARGET = { namespace: "milvus", service: "milvus-demo", ingress: "milvus-demo" } as const;
+
+export type IngressState = "present" | "deleting" | "absent";
+
+export interface ClusterAfterRun {
+  /** The Service's type as the apiserver has it (not the workflow's own claim). */
+  serviceType?: string;
+  /**
+   * The demo's Ingress: `deleting` while the load balancer controller still holds it by its finalizer (it removes
+   * the ALB first, then lets the Ingress go).
+   */
+  ingress: IngressState;
+  /** What milvus-l7 wrote to the cluster during the run, oldest first: `apply Ingress milvus/milvus-demo` … */
+  changes: string[];
+}
+
+export interface ScenarioRun {
+  /** What this run is, in the scenario's story: "first deployment", "renewal" … */
+  label: string;
+  run: WorkflowRun;
+  wallMs: number;
+  cluster: ClusterAfterRun;
+  /** Anything else the scenario looked up after the run to show its point (a DNS record, …). */
+  observed?: Record<string, unknown>;
+}
+
+/** How whoever runs a scenario (the CLI) follows it. */
+export interface ScenarioContext {
+  /** A line of the story: what is about to happen, and why. */
+  say(line: string): void;
+  /** A run is about to start; what it returns goes to sandbox.run (the CLI's progress printer). */
+  starting(label: string): Pick<RunOptions, "onEvent">;
+  /** A run has ended. */
+  finished(run: ScenarioRun): void;
+}
+
+export interface Scenario {
+  name: string;
+  /** One line: what the scenario shows. */
+  summary: string;
+  run(sandbox: Sandbox, ctx: ScenarioContext): Promise<ScenarioRun[]>;
+}
+
+const MILVUS_L7 = "milvus-l7";
+
+/**
+ * One sandbox.run, timed, with the cluster as it is after it; `observe` adds what else the scenario looks up (and
+ * may wait for something to settle first). The context hears of the run as it starts and ends.
+ */
+export async function observedRun(
+  sandbox: Sandbox,
+  ctx: ScenarioContext,
+  label: string,
+  input: unknown,
+  observe?: (run: WorkflowRun) => Promise<Record<string, unknown>>,
+): Promise<ScenarioRun> {
+  const writesBefore = sandbox.kube.mutations.length;
+  const started = Date.now();
+  const run = await sandbox.run(input, ctx.starting(label));
+  const wallMs = Date.now() - started;
+  const observed = observe ? await observe(run) : undefined;
+  const service = sandbox.kube.get<{ spec?: { type?: string } }>("Service", DEMO_TARGET.namespace, DEMO_TARGET.service);
+  const changes = sandbox.kube.mutations
+    .slice(writesBefore)
+    .filter((m) => m.fieldManager === MILVUS_L7)
+    .map((m) => `${m.verb} ${m.kind} ${m.namespace ? `${m.namespace}/` : ""}${m.name}`);
+  const result: ScenarioRun = {
+    label,
+    run,
+    wallMs,
+    cluster: {
+      serviceType: service?.spec?.type,
+      ingress: demoIngressState(sandbox),
+      changes,
+    },
+    ...(observed ? { observed } : {}),
+  };
+  ctx.finished(result);
+  return result;
+}
+
+export function demoIngressState(sandbox: Sandbox): IngressState {
+  const ingress = sandbox.kube.get<{ metadata?: { deletionTimestamp?: string } }>("Ingress", DEMO_TARGET.namespace, DEMO_TARGET.ingress);
+  if (!ingress) return "absent";
+  return ingress.metadata?.deletionTimestamp ? "deleting" : "present";
+}
+
+/** A certificate for the demo host, stored as the secret the sandbox's requests read; returns the secret's ARN. */
+export async function demoSecret(sandbox: Sandbox): Promise<{ secretArn: string; subject: string }> {
+  const certificate = await sandbox.newCertificate();
+  return { secretArn: await sandbox.storeInSecret(certificate), subject: certificate.leaf.cert.subject };
+}
