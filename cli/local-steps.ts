@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import { DEFAULT_WATCH_SECONDS } from "../functions/lib/polling";
 import type { ClusterConnector } from "../functions/lib/kube";
 import { DEFAULT_LEASE_SECONDS } from "../functions/target-lease/core";
-import { resolveAlb } from "../functions/verify-connection/core";
+import { resolveAlb, type VerifyDeps } from "../functions/verify-connection/core";
 import type { LocalFunctions } from "../statemachine/runner";
 import { type AwsClients, wireSteps } from "../statemachine/wire-steps";
 import type { FileRegistry } from "./file-registry";
@@ -38,8 +38,8 @@ export interface LocalStepsEnv {
   aws: AwsClients;
   connect: ClusterConnector;
   registry: FileRegistry;
-  /** verify-connection's DNS. Default: the system resolver. */
-  resolve?: (hostname: string, port: number) => Promise<{ address: string; port: number }>;
+  /** verify-connection's DNS: every address of a name. Default: DNS queries for its A and AAAA records. */
+  resolve?: VerifyDeps["resolve"];
   watchSeconds?: number;
   verifyTimeoutMs?: number;
 }

@@ -366,12 +366,16 @@ export function exitDetail(state: string, output: unknown): string {
     case "VerifyThroughAlb":
     case "VerifyAfterCutover": {
       const v = part("verification") ?? part("finalVerification");
-      return v ? ` — Milvus ${v.milvusVersion}, served SHA-256 ${v.servedFingerprint256}` : "";
+      if (!v) return "";
+      // An execution that verified before an upgrade has no count.
+      const on = num(v.addressesVerified) ? ` on ${v.addressesVerified} ${v.addressesVerified === 1 ? "address" : "addresses"}` : "";
+      return ` — Milvus ${v.milvusVersion}${on}, served SHA-256 ${v.servedFingerprint256}`;
     }
     case "CutOverFirst":
     case "CutOver": {
       const s = part("service");
-      return s ? ` — Service ${s.previousType} → ${s.type}` : "";
+      const via = s?.via === "milvus-operator" && str(s.field) ? ` through ${s.field}` : "";
+      return s ? ` — Service ${s.previousType} → ${s.type}${via}` : "";
     }
     case "UpsertDns": {
       const d = part("dns");
@@ -566,9 +570,11 @@ export function summaryLines(s: {
   for (const t of s.targets) {
     lines.push(
       `target:        ${t.host}  (${t.namespace}/${t.service}, Ingress ${t.ingress})`,
-      `  ALB:         ${t.albHostname}`,
+      `  ALB:         ${t.albHostname} (${t.addressesVerified} ${t.addressesVerified === 1 ? "address" : "addresses"} verified)`,
       `  served cert: SHA-256 ${t.servedFingerprint256}, valid until ${t.servedNotAfter}`,
       `  Milvus:      ${t.milvusVersion}`,
+      // Absent in the summaries of runs made before it was recorded (status of an old execution).
+      `  Milvus auth: ${t.milvusAuth ?? "not recorded"}`,
       `  Service:     ${t.previousServiceType} → ${t.serviceType}`,
       ...t.warnings.map((w) => `  warning:     ${w}`),
     );

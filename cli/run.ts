@@ -186,6 +186,11 @@ function parseRunArgs(args: readonly string[]): ParsedRunArgs | { help: true } |
 }
 
 /** Exit codes: 0 succeeded, 1 failed (or the request/kubeconfig is unusable), 2 usage, 130 interrupted. */
+export const INTERNAL_ALB_WARNING =
+  "ingress.scheme is internal: the ALB gets addresses in the cluster's VPC only, and this run verifies it from this " +
+  "machine. Run it where the VPC is reachable (a bastion, a VPN, Direct Connect), or verification times out through " +
+  "its retries after the Ingress is applied.";
+
 export async function runCommand(args: readonly string[], io: CliIo, inject: RunInjections = {}): Promise<number> {
   const now = inject.now ?? Date.now;
   const opts = parseRunArgs(args);
@@ -215,6 +220,11 @@ export async function runCommand(args: readonly string[], io: CliIo, inject: Run
   if (!region) {
     return fail(`${opts.file} names no cluster.region and no default region is configured (set AWS_REGION or a profile region, or add cluster.region)`);
   }
+
+  // An internal ALB has addresses in the cluster's VPC only, and verification connects to them from here. A stack
+  // refuses such a request when its verifier is outside the VPC; this machine may well be inside it (a bastion, a
+  // VPN), so it is a warning, said before anything changes.
+  if (request.ingress.scheme === "internal") io.stderr(`milvus-l7 run: warning: ${INTERNAL_ALB_WARNING}\n`);
 
   // 2. AWS credentials: every run needs them (ACM at least), and without any the first step would fail with
   // AWS refusing an unsigned request. Said plainly here, before any step starts or any file is written.

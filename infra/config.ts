@@ -10,6 +10,9 @@
 //   certificateSecretArns Secrets Manager secret ARNs holding PEMs: JSON list or comma-separated (default none)
 //   certificateBuckets    S3 PEM locations: JSON list of {"bucket","prefix"} or "bucket/prefix,bucket2" (default none)
 //   kmsKeyArns            customer-managed KMS keys encrypting those secrets/objects (default none)
+//   milvusCredentialSecretArns  Secrets Manager secret ARNs holding Milvus credentials ({"username","password"} or
+//                         {"token"}) that requests may name in `milvus.credentials`: JSON list or comma-separated
+//                         (default none: verify-connection may read no secret)
 //   route53HostedZoneIds  hosted zones upsert-dns may write alias records (A/AAAA, UPSERT only) in, for requests
 //                         that name `ingress.route53HostedZoneId`: JSON list or comma-separated (default none: a
 //                         request naming a zone then fails at UpsertDns with access denied)
@@ -50,6 +53,7 @@ export interface MilvusL7Config {
   certificateSecretArns: string[];
   certificateBuckets: CertificateBucket[];
   kmsKeyArns: string[];
+  milvusCredentialSecretArns: string[];
   route53HostedZoneIds: string[];
   vpc?: VpcPlacement;
   alarmEmail?: string;
@@ -207,6 +211,9 @@ export function parseConfig(read: ContextReader): MilvusL7Config {
     ...new Set(strings("certificateSecretArns", read("certificateSecretArns"), SECRET_ARN, "a Secrets Manager secret ARN")),
   ];
   const certificateBuckets = list("certificateBuckets", read("certificateBuckets")).map((item) => bucket("certificateBuckets", item));
+  const milvusCredentialSecretArns = [
+    ...new Set(strings("milvusCredentialSecretArns", read("milvusCredentialSecretArns"), SECRET_ARN, "a Secrets Manager secret ARN")),
+  ];
   const kmsKeyArns = [...new Set(strings("kmsKeyArns", read("kmsKeyArns"), KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"))];
 
   const route53HostedZoneIds = [
@@ -238,6 +245,7 @@ export function parseConfig(read: ContextReader): MilvusL7Config {
     certificateSecretArns,
     certificateBuckets,
     kmsKeyArns,
+    milvusCredentialSecretArns,
     route53HostedZoneIds,
     vpc,
     alarmEmail: optionalString("alarmEmail", read("alarmEmail"), EMAIL, "an e-mail address"),

@@ -74,8 +74,12 @@ export class MilvusL7Stack extends Stack {
         "KubernetesRole",
         "milvus-l7 apply-ingress, get-ingress-status, patch-service, remove-ingress: the Milvus namespace(s) of one EKS cluster",
       ),
-      // No AWS API: the trust anchors come with the certificate in the step's input (ImportedCertificate.trustAnchors).
-      verifyConnection: lambdaRole("VerifyConnectionRole", "milvus-l7 verify-connection: calls no AWS API (TLS and gRPC through the ALB)"),
+      // The trust anchors come with the certificate in the step's input (ImportedCertificate.trustAnchors); its only
+      // AWS API is reading the configured Milvus credentials secrets (grantVerifyConnection).
+      verifyConnection: lambdaRole(
+        "VerifyConnectionRole",
+        "milvus-l7 verify-connection: TLS and gRPC through the ALB, with the configured Milvus credentials secrets",
+      ),
       recordDeployment: lambdaRole("RecordDeploymentRole", "milvus-l7 record-deployment: write the deployments registry"),
       targetLease: lambdaRole("TargetLeaseRole", "milvus-l7 target-lease: lease items of the deployments registry, this workflow's executions"),
       upsertDns: lambdaRole("UpsertDnsRole", "milvus-l7 upsert-dns: alias records in the configured Route 53 hosted zones"),
@@ -128,6 +132,7 @@ export class MilvusL7Stack extends Stack {
     });
 
     this.grantImportCertificate(this.roles.importCertificate, config);
+    this.grantVerifyConnection(this.roles.verifyConnection, config);
 
     this.grantUpsertDns(this.roles.upsertDns, config);
 
@@ -205,6 +210,28 @@ export class MilvusL7Stack extends Stack {
   /** The PEM objects under a configured location (`prefix/*`, or the whole bucket for ""). */
   private certificateObjects(bucket: string, prefix: string): string {
     return `arn:${this.partition}:s3:::${bucket}/${prefix === "" ? "" : `${prefix}/`}*`;
+  }
+
+  /** Exactly the configured Milvus credentials secrets, and their KMS keys through Secrets Manager only; none → no grant. */
+  private grantVerifyConnection(role: iam.Role, config: MilvusL7Config): void {
+    if (config.milvusCredentialSecretArns.length === 0) return;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: "ReadMilvusCredentials",
+        actions: ["secretsmanager:GetSecretValue"],
+        resources: config.milvusCredentialSecretArns,
+      }),
+    );
+    if (config.kmsKeyArns.length > 0) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: "DecryptMilvusCredentials",
+          actions: ["kms:Decrypt"],
+          resources: config.kmsKeyArns,
+          conditions: { StringEquals: { "kms:ViaService": [`secretsmanager.${this.region}.amazonaws.com`] } },
+        }),
+      );
+    }
   }
 
   private grantImportCertificate(role: iam.Role, config: MilvusL7Config): void {

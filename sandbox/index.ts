@@ -16,8 +16,9 @@ import { type AlbController, startAlbController } from "./alb";
 import { type AwsFaults, createAwsFaults } from "./aws-faults";
 import { type KubeApiServer, eksTokenAuthenticator, loadMilvusDemoService, seedMilvusRelease, startKubeApiServer } from "./kube";
 import { type MilvusServer, startMilvusServer } from "./milvus-server";
+import { type MilvusOperator, startMilvusOperator } from "./operator";
 import { type Moto, startMoto } from "./moto";
-import { type CertificateSet, certificateSet } from "./pki";
+import { type CertificateSet, type CertificateSetOptions, certificateSet } from "./pki";
 import { randomUUID } from "node:crypto";
 import { wireSteps } from "../statemachine/wire-steps";
 import { type LocalFunctions, type RunOptions, type WorkflowRun, executionArnOf, runWorkflow } from "./workflow";
@@ -50,14 +51,38 @@ export interface Sandbox {
   registry: Registry;
   /** The real handlers, wired to the sandbox. */
   functions: LocalFunctions;
+  /**
+   * As a stack deployed with (true) or without (false) the VPC context, which decides whether resolve-request may
+   * plan internal ALBs (its VERIFIER_IN_VPC). Default true: the sandbox's verify-connection reaches every simulated
+   * ALB, internal ones included.
+   */
+  setVerifierInVpc(inVpc: boolean): void;
   /** Every log line the handlers wrote (Powertools JSON), across runs. */
   logs: string[];
-  /** A root, an intermediate and a leaf for `hosts`; the leaf's key goes to the ALB simulator's key store. */
-  newCertificate(hosts?: string[], opts?: Parameters<typeof certificateSet>[1]): Promise<CertificateSet>;
+  /**
+   * A leaf for `hosts` with its intermediate and root; the leaf's key goes to the ALB simulator's key store. The CA
+   * is the sandbox's own, the same for every certificate, as a real CA issues renewals (so the previous and the
+   * renewed certificate both chain to the trusted root and only the fingerprint tells them apart); `ca` picks
+   * another, `newCa: true` mints one.
+   */
+  newCertificate(hosts?: string[], opts?: CertificateSetOptions & { newCa?: boolean }): Promise<CertificateSet>;
   /** Stores the PEMs as the secret milvus-l7 reads (`{certificate, chain, privateKey}`); returns its ARN. */
   storeInSecret(set: CertificateSet, name?: string): Promise<string>;
   /** Another Milvus release in namespace milvus (a copy of the chart's Service under `name`). */
   addMilvusService(name: string): void;
+  /**
+   * Stores Milvus credentials as the secret a request's `milvus.credentials` names (`{"username", "password"}` or
+   * `{"token"}`); returns its ARN.
+   */
+  storeMilvusCredentials(value: { username: string; password: string } | { token: string }, name?: string): Promise<string>;
+  /** Starts the Milvus Operator stand-in on this apiserver (once; a second call returns the running one). */
+  startMilvusOperator(opts?: { resyncMs?: number }): Promise<MilvusOperator>;
+  /**
+   * A Milvus managed by the Operator in namespace milvus: the `Milvus` CR `name` (cluster mode unless told, its
+   * Service type LoadBalancer unless told), and the Service `<name>-milvus` the Operator then creates from it. Starts
+   * the Operator if it is not running.
+   */
+  addOperatorMilvus(name: string, opts?: { mode?: "cluster" | "standalone"; serviceType?: string }): Promise<void>;
   /** events/console-start.json pointed at this sandbox: a new import from `secretArn`, or a re-import into `arn`. */
   request(secretArn: string, arn?: string): Record<string, unknown>;
   run(input: unknown, opts?: RunOptions): Promise<WorkflowRun>;
@@ -94,6 +119,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     stops.push(() => milvus.close());
 
     const keys = new Map<string, string>();
+    // The sandbox's CA, minted with the first certificate.
+    let sandboxCa: CertificateSet | undefined;
     const alb = await startAlbController({
       kube: { url: kube.url, caPem: kube.caPem, token: await eksToken(CLUSTER, REGION, moto.credentials) },
       acm: aws.acm,
@@ -108,10 +135,30 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     });
     stops.push(() => alb.close());
 
+    let operator: MilvusOperator | undefined;
+    const startOperator = async (operatorOpts: { resyncMs?: number } = {}) => {
+      if (operator) return operator;
+      const token = await eksToken(CLUSTER, REGION, moto.credentials);
+      const started = await startMilvusOperator({ kube: { url: kube.url, caPem: kube.caPem, token }, ...operatorOpts });
+      stops.push(() => started.close());
+      operator = started;
+      return started;
+    };
+
     // Executions in flight, for the lease's "is its holder still running?" (DescribeExecution in production).
     const running = new Set<string>();
-    const functions = realHandlers({ kube, moto, alb, aws, registry, running, watchSeconds: opts.watchSeconds ?? 5 });
+    const handlerEnv = { kube, moto, alb, aws, registry, running, watchSeconds: opts.watchSeconds ?? 5 };
+    let functions = realHandlers({ ...handlerEnv, verifierInVpc: true });
     const logs: string[] = [];
+    // Creates the secret, or puts a new value into it when it exists (a second scenario in the same sandbox).
+    const putSecret = async (name: string, SecretString: string) => {
+      try {
+        return (await aws.secretsManager.send(new CreateSecretCommand({ Name: name, SecretString }))).ARN ?? "";
+      } catch (e) {
+        if ((e as Error).name !== "ResourceExistsException") throw e;
+        return (await aws.secretsManager.send(new PutSecretValueCommand({ SecretId: name, SecretString }))).ARN ?? "";
+      }
+    };
 
     return {
       moto,
@@ -121,26 +168,47 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       aws,
       awsFaults,
       registry,
-      functions,
+      get functions() {
+        return functions;
+      },
+      setVerifierInVpc(inVpc) {
+        functions = realHandlers({ ...handlerEnv, verifierInVpc: inVpc });
+      },
       logs,
-      async newCertificate(hosts = [HOST], issueOpts = {}) {
-        const set = await certificateSet(hosts, issueOpts);
+      async newCertificate(hosts = [HOST], { newCa = false, ...issueOpts } = {}) {
+        const set = await certificateSet(hosts, { ca: newCa ? undefined : sandboxCa, ...issueOpts });
+        if (!newCa && !issueOpts.ca) sandboxCa ??= set;
         keys.set(fingerprintOf(set.leaf.certPem), set.leaf.keyPem);
         return set;
       },
-      async storeInSecret(set, name = "milvus-l7/milvus-demo-tls") {
-        const SecretString = JSON.stringify({ certificate: set.leaf.certPem, chain: set.chainPem, privateKey: set.leaf.keyPem });
-        try {
-          return (await aws.secretsManager.send(new CreateSecretCommand({ Name: name, SecretString }))).ARN ?? "";
-        } catch (e) {
-          if ((e as Error).name !== "ResourceExistsException") throw e;
-          return (await aws.secretsManager.send(new PutSecretValueCommand({ SecretId: name, SecretString }))).ARN ?? "";
-        }
+      storeInSecret(set, name = "milvus-l7/milvus-demo-tls") {
+        return putSecret(name, JSON.stringify({ certificate: set.leaf.certPem, chain: set.chainPem, privateKey: set.leaf.keyPem }));
+      },
+      storeMilvusCredentials(value, name = "milvus-l7/milvus-credentials") {
+        return putSecret(name, JSON.stringify(value));
       },
       addMilvusService(name) {
         const service = loadMilvusDemoService();
         service.metadata = { ...service.metadata, name, uid: randomUUID() };
         kube.put(service);
+      },
+      startMilvusOperator: startOperator,
+      async addOperatorMilvus(name, { mode = "cluster", serviceType = "LoadBalancer" } = {}) {
+        const running = await startOperator();
+        const component = mode === "cluster" ? "proxy" : "standalone";
+        kube.put({
+          apiVersion: "milvus.io/v1beta1",
+          kind: "Milvus",
+          metadata: { name, namespace: "milvus" },
+          spec: { mode, components: { [component]: { serviceType } } },
+        });
+        // The Operator hears of the CR through its watch: wait until it has created the Service.
+        const deadline = Date.now() + 10_000;
+        while (!kube.get("Service", "milvus", `${name}-milvus`)) {
+          if (Date.now() > deadline) throw new Error(`the Milvus Operator stand-in did not create Service milvus/${name}-milvus`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await running.idle();
       },
       request(secretArn, arn) {
         const request = JSON.parse(readFileSync(CONSOLE_START, "utf8"));
@@ -175,6 +243,7 @@ function realHandlers(env: {
   registry: Registry;
   running: Set<string>;
   watchSeconds: number;
+  verifierInVpc: boolean;
 }): LocalFunctions {
   // The real EKS path except DescribeCluster (moto's EKS has no usable endpoint or CA): real tokens, checked
   // by the stand-in the way EKS checks them.
@@ -190,25 +259,28 @@ function realHandlers(env: {
     defaultRegion: REGION,
     watchSeconds: env.watchSeconds,
     verifyTimeoutMs: 5_000,
+    verifierInVpc: env.verifierInVpc,
     leaseSeconds: 7200,
     isRunning: async (arn) => env.running.has(arn),
   });
 }
 
 /**
- * What DNS answers in the sandbox: an ALB hostname resolves to the simulator's listener; any other name is looked
- * up in moto's Route 53 and followed through its alias record to the ALB, as a resolver would.
+ * What DNS answers in the sandbox: an ALB hostname resolves to every node of the simulated ALB; any other name is
+ * looked up in moto's Route 53 and followed through its alias record to the ALB, as a resolver would. Only the A
+ * alias: the simulated ALBs are IPv4 (ip-address-type ipv4, the controller's default), so an AAAA alias to one
+ * answers no records.
  */
-async function sandboxDns(hostname: string, alb: AlbController, route53: Route53Client): Promise<{ address: string; port: number }> {
+async function sandboxDns(hostname: string, alb: AlbController, route53: Route53Client): Promise<{ address: string; port: number }[]> {
   const direct = alb.resolve(hostname);
-  if (direct) return direct;
+  if (direct.length > 0) return direct;
   const { HostedZones = [] } = await route53.send(new ListHostedZonesCommand({}));
   for (const zone of HostedZones) {
     const { ResourceRecordSets = [] } = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone.Id }));
     const record = ResourceRecordSets.find((r) => r.Name?.replace(/\.$/, "") === hostname && r.Type === "A");
     const target = record?.AliasTarget?.DNSName?.replace(/\.$/, "").replace(/^dualstack\./, "");
-    const found = target ? alb.resolve(target) : undefined;
-    if (found) return found;
+    const found = target ? alb.resolve(target) : [];
+    if (found.length > 0) return found;
   }
   throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
 }

@@ -3,6 +3,8 @@
 // the RPCs verify-connection makes (Connect, CheckHealth, GetVersion) plus ShowCollections; every other unary
 // method is recorded and answered UNIMPLEMENTED, like a Milvus that does not know the method.
 // Plaintext h2c on 127.0.0.1: in the sandbox TLS ends at the ALB stand-in, as it does at a real ALB.
+// With enableAuth() it checks credentials and privileges the way Milvus's proxy interceptors do (milvus-auth.ts;
+// sources in sandbox/README.md).
 import { createRequire } from "node:module";
 import {
   type GrpcObject,
@@ -18,6 +20,7 @@ import {
   type UntypedHandleCall,
 } from "@grpc/grpc-js";
 import { fromJSON } from "@grpc/proto-loader";
+import { type MilvusAuthConfig, checkAuthentication, checkPrivilege, privilegeOf } from "./milvus-auth";
 
 // The SDK's proto JSON is a CommonJS module with an `exports.default`; require() sidesteps the ESM/CJS
 // default-import interop differences between tsx, vitest and plain Node.
@@ -47,6 +50,12 @@ export interface MilvusServer {
    * answered, so the client's deadline expires. `unhealthy`: CheckHealth says isHealthy=false.
    */
   setFault(fault: MilvusFault): void;
+  /**
+   * Authentication on (`common.security.authorizationEnabled: true`): every RPC needs credentials of one of
+   * `users`; methods with a privilege need it granted (root and `admins` have all).
+   */
+  enableAuth(config: MilvusAuthConfig): void;
+  disableAuth(): void;
   close(): Promise<void>;
 }
 
@@ -63,6 +72,7 @@ export async function startMilvusServer(opts: MilvusServerOptions = {}): Promise
   const collections = opts.collections ?? [];
   const calls: string[] = [];
   let fault: MilvusFault;
+  let auth: MilvusAuthConfig | undefined;
   let nextIdentifier = 1;
   const server = new Server();
   const service = milvusServiceDefinition();
@@ -112,6 +122,19 @@ export async function startMilvusServer(opts: MilvusServerOptions = {}): Promise
         callback({ code: status.UNAVAILABLE, details: "sandbox: Milvus proxy is not serving" });
         return;
       }
+      if (auth) {
+        // Authentication, then the privilege check, both before the method's handler (the proxy's interceptor chain).
+        const who = checkAuthentication(auth, call.metadata.get("authorization").map(String));
+        if (who.error) {
+          callback(who.error);
+          return;
+        }
+        const denied = checkPrivilege(auth, who.user, privilegeOf(milvusProtoJson, name), String(call.metadata.get("dbname")[0] ?? "default"));
+        if (denied) {
+          callback(denied);
+          return;
+        }
+      }
       const answer = answers[name];
       if (!answer) {
         callback({ code: status.UNIMPLEMENTED, details: `sandbox: ${name} is not implemented by the stand-in` });
@@ -135,6 +158,12 @@ export async function startMilvusServer(opts: MilvusServerOptions = {}): Promise
     calls,
     setFault(f) {
       fault = f;
+    },
+    enableAuth(config) {
+      auth = config;
+    },
+    disableAuth() {
+      auth = undefined;
     },
     close() {
       return new Promise((resolve) => {

@@ -13,3 +13,20 @@ export function keyLeaks(keyPem: string, haystack: string): string[] {
   ];
   return needles.filter(([, needle]) => haystack.includes(needle)).map(([what]) => what);
 }
+
+/**
+ * Finds a secret value (a Milvus password, a token, a header built from them) in text: as it is, JSON-escaped, or
+ * base64-encoded (the `authorization` metadata is base64 of `user:password`).
+ */
+export function valueLeaks(values: Record<string, string>, haystack: string): string[] {
+  const found: string[] = [];
+  for (const [what, value] of Object.entries(values)) {
+    const forms: [string, string][] = [
+      ["as is", value],
+      ["JSON-escaped", JSON.stringify(value).slice(1, -1)],
+      ["base64", Buffer.from(value).toString("base64")],
+    ];
+    for (const [form, needle] of forms) if (needle && haystack.includes(needle)) found.push(`${what} (${form})`);
+  }
+  return found;
+}

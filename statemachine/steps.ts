@@ -132,8 +132,9 @@ export const STEP_TABLE = [
     kubernetes: false,
     inVpc: true,
     tasks: [
-      { state: "VerifyThroughAlb", resultPath: "$.verification", retries: [["EndpointNotReady"]] },
-      { state: "VerifyAfterCutover", resultPath: "$.verification", retries: [["EndpointNotReady"]] },
+      // AwsUnavailable: reading the Milvus credentials secret (Secrets Manager throttling or a blip).
+      { state: "VerifyThroughAlb", resultPath: "$.verification", retries: [["EndpointNotReady"], ["AwsUnavailable"]] },
+      { state: "VerifyAfterCutover", resultPath: "$.verification", retries: [["EndpointNotReady"], ["AwsUnavailable"]] },
     ],
   },
   {

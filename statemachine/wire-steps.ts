@@ -41,6 +41,8 @@ export interface StepDependencies {
   watchSeconds: number;
   /** verify-connection's bound per handshake and RPC; its own default when absent. */
   verifyTimeoutMs?: number;
+  /** Whether verify-connection reaches the VPC (the stack's VERIFIER_IN_VPC); absent: unknown, nothing refused. */
+  verifierInVpc?: boolean;
   leaseSeconds: number;
   /** Whether a lease's holder is still running (DescribeExecution when deployed). */
   isRunning: (executionArn: string) => Promise<boolean>;
@@ -56,7 +58,12 @@ export function wireSteps(deps: StepDependencies): LocalFunctions {
   process.env.POWERTOOLS_DEV = "true";
   const { aws, connect, registry } = deps;
   const handlers: Record<StepName, Handler> = {
-    "resolve-request": resolveRequest.makeHandler({ defaultRegion: deps.defaultRegion, watchSeconds: deps.watchSeconds, registry }),
+    "resolve-request": resolveRequest.makeHandler({
+      defaultRegion: deps.defaultRegion,
+      watchSeconds: deps.watchSeconds,
+      registry,
+      ...(deps.verifierInVpc === undefined ? {} : { verifierInVpc: deps.verifierInVpc }),
+    }),
     "import-certificate": importCertificate.makeHandler(aws),
     "target-lease": targetLease.makeHandler({ registry, ttlSeconds: deps.leaseSeconds, isRunning: deps.isRunning }),
     "patch-service": patchService.makeHandler({ connect }),
@@ -64,6 +71,7 @@ export function wireSteps(deps: StepDependencies): LocalFunctions {
     "get-ingress-status": getIngressStatus.makeHandler({ connect, watchSeconds: deps.watchSeconds }),
     "verify-connection": verifyConnection.makeHandler({
       resolve: deps.resolve,
+      secretsManager: aws.secretsManager,
       ...(deps.verifyTimeoutMs ? { timeoutMs: deps.verifyTimeoutMs } : {}),
     }),
     "remove-ingress": removeIngress.makeHandler({ connect }),

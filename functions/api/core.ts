@@ -71,6 +71,7 @@ export type PublicDeploymentRecord = Pick<
   | "albHostname"
   | "servedFingerprint256"
   | "servedNotAfter"
+  | "milvusAuth"
   | "lastVerified"
   | "lastExecution"
 >;
@@ -552,6 +553,7 @@ export function publicRecord(r: DeploymentRecord): PublicDeploymentRecord {
     lastExecution: r.lastExecution,
   };
   if (r.certificateSource !== undefined) out.certificateSource = r.certificateSource;
+  if (r.milvusAuth !== undefined) out.milvusAuth = r.milvusAuth;
   return out;
 }
 

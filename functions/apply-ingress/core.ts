@@ -5,6 +5,7 @@ import { KubernetesConflict, KubernetesNotFound } from "../lib/errors";
 import { FIELD_MANAGER, MANAGED_BY_LABEL, ingressManifest } from "../lib/ingress";
 import type { ClusterConnector } from "../lib/kube";
 import { type Ingress, type Service, ingressPath, servicePath } from "../lib/kube-client";
+import { operatorPreflight } from "../lib/milvus-operator";
 import type { ImportedCertificate, IngressState, Target } from "../lib/state";
 
 export interface ApplyIngressInput {
@@ -30,6 +31,9 @@ export async function applyIngress(input: ApplyIngressInput, deps: ApplyIngressD
 
   // Fail before writing anything if the backend cannot work: the controller would only say so in an Event.
   const service = await kube.get<Service>(`read ${serviceRef}`, servicePath(namespace, target.service.name));
+  // A Service the cutover could not switch (a deprecated MilvusCluster owns it, the Operator's CR is unreadable or
+  // paused, ...) is refused before the Ingress exists.
+  await operatorPreflight(kube, namespace, service);
   const ports = service.spec?.ports ?? [];
   if (!ports.some((p) => p.port === target.service.port)) {
     throw new KubernetesNotFound(

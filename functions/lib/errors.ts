@@ -113,6 +113,27 @@ export class VerificationFailed extends MilvusL7Error {
   readonly retryable = false;
 }
 
+/**
+ * Milvus answered UNAUTHENTICATED (gRPC 16): it has authentication on and the request named no credentials
+ * (`milvus.credentials`), or it refused the ones in the named secret.
+ */
+export class MilvusUnauthenticated extends MilvusL7Error {
+  override readonly name = "MilvusUnauthenticated";
+  readonly retryable = false;
+}
+
+/** Milvus answered PERMISSION_DENIED (gRPC 7): the credentials authenticate, but the user lacks a privilege. */
+export class MilvusPermissionDenied extends MilvusL7Error {
+  override readonly name = "MilvusPermissionDenied";
+  readonly retryable = false;
+}
+
+/** The Milvus credentials secret (`milvus.credentials`) is missing, unreadable or not one of the expected shapes. */
+export class MilvusCredentialsError extends MilvusL7Error {
+  override readonly name = "MilvusCredentialsError";
+  readonly retryable = false;
+}
+
 /** Route 53 refused the alias record (unknown zone, access, or a conflicting non-alias record). */
 export class DnsRejected extends MilvusL7Error {
   override readonly name = "DnsRejected";
@@ -140,6 +161,9 @@ export const errorClasses = {
   KubernetesConflict,
   KubernetesRejected,
   VerificationFailed,
+  MilvusUnauthenticated,
+  MilvusPermissionDenied,
+  MilvusCredentialsError,
   RegistryError,
   DnsRejected,
 } as const;

@@ -35,6 +35,25 @@ export const servicePath = (namespace: string, name: string) => `/api/v1/namespa
 export const ingressesPath = (namespace: string) => `/apis/networking.k8s.io/v1/namespaces/${namespace}/ingresses`;
 export const ingressPath = (namespace: string, name: string) => `${ingressesPath(namespace)}/${name}`;
 export const eventsPath = (namespace: string) => `/api/v1/namespaces/${namespace}/events`;
+export const servicesPath = (namespace: string) => `/api/v1/namespaces/${namespace}/services`;
+/** A Milvus Operator `Milvus` (milvus.io/v1beta1, the CRD's storage version; zilliztech/milvus-operator). */
+export const milvusPath = (namespace: string, name: string) => `/apis/milvus.io/v1beta1/namespaces/${namespace}/milvuses/${name}`;
+
+/**
+ * The fields of a `Milvus` the cutover reads (apis/milvus.io/v1beta1/milvus_types.go and components_types.go in
+ * zilliztech/milvus-operator v1.3.8; client-node has no type for a custom resource).
+ */
+export interface MilvusResource {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: {
+    /** `cluster` or `standalone` (the default). */
+    mode?: string;
+    components?: Partial<Record<"proxy" | "standalone", { serviceType?: string }>>;
+  };
+  status?: { status?: string };
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The connection

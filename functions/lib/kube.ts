@@ -10,6 +10,7 @@ import type { AwsCredentialIdentity } from "@smithy/types";
 import { translateAwsError } from "./aws-errors";
 import { KubernetesNotFound } from "./errors";
 import { KubeClient, keepAliveAgent } from "./kube-client";
+import { stsHostname } from "./partitions";
 
 export interface ClusterRef {
   name: string;
@@ -39,7 +40,8 @@ export async function eksToken(
   credentials: AwsCredentialIdentity,
   signingDate = new Date(),
 ): Promise<string> {
-  const hostname = `sts.${region}.amazonaws.com`;
+  // The partition's own STS host: aws-iam-authenticator refuses a host of another partition (China, GovCloud).
+  const hostname = stsHostname(region);
   const signer = new SignatureV4({ service: "sts", region, credentials, sha256: Sha256 });
   const request = new HttpRequest({
     method: "GET",

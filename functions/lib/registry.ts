@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { translateAwsError } from "./aws-errors";
 import { RegistryError } from "./errors";
-import type { CertificateSource, Target } from "./state";
+import type { CertificateSource, MilvusAuth, Target } from "./state";
 
 /** Table layout, shared with the CDK stack and the sandbox so they cannot drift. */
 export const REGISTRY_TABLE = {
@@ -47,6 +47,8 @@ export interface DeploymentRecord {
   albHostname: string;
   servedFingerprint256: string;
   servedNotAfter: string;
+  /** How verify-connection called Milvus (absent in records written before it was recorded). */
+  milvusAuth?: MilvusAuth;
   lastVerified: string;
   lastExecution: string;
 }

@@ -153,10 +153,18 @@ const clusterShape = {
   region: z.optional(checked(region)),
 };
 
+const secretsManagerShape = { secretId: checked(secretId) };
+
+// Where verify-connection reads Milvus's credentials when it calls it; only the reference travels in the plan.
+const credentialsShape = {
+  secretsManager: z.strictObject(secretsManagerShape),
+};
+
 const milvusShape = {
   namespace: checked(dns1123Label),
   service: checked(dns1035Label),
   port: z._default(intBetween(1, 65535), 19530),
+  credentials: z.optional(z.strictObject(credentialsShape)),
 };
 
 const ingressShape = {
@@ -180,8 +188,6 @@ const ingressShape = {
     {},
   ),
 };
-
-const secretsManagerShape = { secretId: checked(secretId) };
 
 const s3Shape = {
   bucket: checked(bucket),
@@ -244,6 +250,8 @@ const allowedFields: Record<string, string[]> = {
   "": Object.keys(requestShape),
   cluster: Object.keys(clusterShape),
   milvus: Object.keys(milvusShape),
+  "milvus.credentials": Object.keys(credentialsShape),
+  "milvus.credentials.secretsManager": Object.keys(secretsManagerShape),
   ingress: Object.keys(ingressShape),
   certificate: Object.keys(certificateShape),
   "certificate.source": Object.keys(sourceShape),

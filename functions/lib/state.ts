@@ -22,10 +22,23 @@ export interface PlannedCertificate {
   onlyIfNewer?: boolean;
 }
 
+/**
+ * Where verify-connection reads Milvus's credentials when it calls Milvus (the request's `milvus.credentials`): a
+ * reference only. The secret holds `{"username", "password"}` or `{"token"}`; its values never enter the state.
+ */
+export interface MilvusCredentialsRef {
+  secretsManager: { secretId: string };
+}
+
+/** How verify-connection authenticated to Milvus: without credentials, with a username and password, or a token. */
+export type MilvusAuth = "none" | "password" | "token";
+
 export interface Target {
   cluster: { name: string; region: string };
   namespace: string;
   service: { name: string; port: number };
+  /** Absent: Milvus is called without credentials. */
+  milvusCredentials?: MilvusCredentialsRef;
   ingress: {
     name: string;
     host: string;
@@ -110,20 +123,40 @@ export interface IngressStatus extends IngressState {
 export interface VerifyResult {
   host: string;
   albHostname: string;
-  /** The address (and so the ALB node) that was checked. */
+  /** The first of `addresses`. */
   address: string;
+  /**
+   * Every address the name resolved to (`address:port`, one per ALB node, A and AAAA records), each of which
+   * served the imported certificate and answered as Milvus.
+   */
+  addresses: string[];
+  /** How many addresses were verified: all of them, or the step failed. */
+  addressesVerified: number;
   servedFingerprint256: string;
   /** ISO 8601. */
   servedNotAfter: string;
   milvusVersion: string;
   healthy: true;
+  /** How Milvus was called. */
+  milvusAuth: MilvusAuth;
+  /** What works but should be fixed (e.g. a Milvus without authentication behind an internet-facing ALB). */
+  warnings: string[];
 }
 
 /** `$.service`: the cutover (CutOverFirst or CutOver). */
 export interface PatchServiceResult {
+  /** The Service's type before the cutover, as read from the Service. */
   previousType: string;
   type: "ClusterIP";
+  /** Whether this run wrote anything: the Service patch, or the Milvus CR's serviceType. */
   changed: boolean;
+  /**
+   * What was changed: the Service itself, or (a Service owned by a Milvus Operator `Milvus`) the CR's serviceType,
+   * which the Operator then applied to the Service.
+   */
+  via: "service" | "milvus-operator";
+  /** With via milvus-operator: the CR and field, e.g. `Milvus milvus/my-release spec.components.proxy.serviceType`. */
+  field?: string;
   warnings: string[];
 }
 
@@ -135,9 +168,12 @@ export interface TargetSummary {
   service: string;
   ingress: string;
   albHostname: string;
+  /** How many of the ALB's addresses (nodes) served the imported certificate and answered as Milvus. */
+  addressesVerified: number;
   servedFingerprint256: string;
   servedNotAfter: string;
   milvusVersion: string;
+  milvusAuth: MilvusAuth;
   serviceType: string;
   previousServiceType: string;
   warnings: string[];

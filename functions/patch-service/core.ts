@@ -3,10 +3,13 @@
 // allocateLoadBalancerNodePorts on the type change (pkg/registry/core/service/strategy.go,
 // dropTypeDependentFields) but rejects a ClusterIP Service that still has externalTrafficPolicy or
 // loadBalancerSourceRanges (the Milvus chart sets 0.0.0.0/0), so those are cleared with null.
+// A Service the Milvus Operator owns is never patched: the cutover goes through its Milvus CR (operator.ts).
 import { FIELD_MANAGER } from "../lib/ingress";
 import type { ClusterConnector } from "../lib/kube";
 import { type Service, servicePath } from "../lib/kube-client";
+import { operatorPreflight } from "../lib/milvus-operator";
 import type { PatchServiceResult, Target } from "../lib/state";
+import { OPERATOR_WAIT_SECONDS, cutOverThroughOperator } from "./operator";
 
 export interface PatchServiceInput {
   target: Target;
@@ -14,6 +17,8 @@ export interface PatchServiceInput {
 
 export interface PatchServiceDeps {
   connect: ClusterConnector;
+  /** How long one invocation waits for the Milvus Operator to apply the CR's change to the Service. */
+  operatorWaitSeconds?: number;
 }
 
 /** Fields valid only for LoadBalancer/NodePort that the apiserver does not drop by itself. */
@@ -36,6 +41,8 @@ export async function patchService(input: PatchServiceInput, deps: PatchServiceD
   const path = servicePath(namespace, name);
 
   const service = await kube.get<Service>(`read ${ref}`, path);
+  const managed = await operatorPreflight(kube, namespace, service);
+  if (managed) return cutOverThroughOperator(kube, namespace, service, managed, deps.operatorWaitSeconds ?? OPERATOR_WAIT_SECONDS);
   const previousType = service.spec?.type ?? "ClusterIP";
   const warnings: string[] = [];
   const labels = service.metadata?.labels ?? {};
@@ -45,8 +52,8 @@ export async function patchService(input: PatchServiceInput, deps: PatchServiceD
       `${ref} is managed by Helm release ${release}: set service.type=ClusterIP in its values (helm upgrade ${release} milvus/milvus -n ${namespace} --reuse-values --set service.type=ClusterIP), or the next helm upgrade brings the Layer-4 load balancer back.`,
     );
   }
-  if (previousType === "ClusterIP") return { previousType, type: "ClusterIP", changed: false, warnings };
+  if (previousType === "ClusterIP") return { previousType, type: "ClusterIP", changed: false, via: "service", warnings };
 
   await kube.mergePatch(`patch ${ref} to ClusterIP`, path, cutoverPatch(service.metadata?.resourceVersion), FIELD_MANAGER);
-  return { previousType, type: "ClusterIP", changed: true, warnings };
+  return { previousType, type: "ClusterIP", changed: true, via: "service", warnings };
 }

@@ -29,6 +29,7 @@ export async function recordDeployment(input: RecordDeploymentInput, deps: Recor
     albHostname: verification.albHostname,
     servedFingerprint256: verification.servedFingerprint256,
     servedNotAfter: verification.servedNotAfter,
+    milvusAuth: verification.milvusAuth,
     lastVerified: (deps.now?.() ?? new Date()).toISOString(),
     lastExecution: input.executionArn,
   });
@@ -39,11 +40,13 @@ export async function recordDeployment(input: RecordDeploymentInput, deps: Recor
     service: target.service.name,
     ingress: target.ingress.name,
     albHostname: verification.albHostname,
+    addressesVerified: verification.addressesVerified,
     servedFingerprint256: verification.servedFingerprint256,
     servedNotAfter: verification.servedNotAfter,
     milvusVersion: verification.milvusVersion,
+    milvusAuth: verification.milvusAuth,
     serviceType: service.type,
     previousServiceType: service.previousType,
-    warnings: service.warnings,
+    warnings: [...service.warnings, ...verification.warnings],
   };
 }

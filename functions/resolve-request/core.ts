@@ -5,7 +5,7 @@
 // carries references (ARNs, bucket keys) only; the schema refuses PEM material, and nothing here reads a secret.
 
 import { withMilvusL7Defaults } from "../lib/alb-annotations";
-import { RegistryError } from "../lib/errors";
+import { InvalidRequest, RegistryError } from "../lib/errors";
 import type { CertificatePrefix } from "../lib/event-patterns";
 import type { CertificateSource, Plan, PlannedCertificate } from "../lib/state";
 import { maxPollsFor } from "../lib/polling";
@@ -21,6 +21,12 @@ export interface ResolveOptions {
   registry?: RenewalRegistry;
   /** The certificate-source prefixes the stack watches; S3 events elsewhere end cleanly. */
   certificatePrefixes?: readonly CertificatePrefix[];
+  /**
+   * Whether verify-connection runs in the cluster's VPC (the stack's VERIFIER_IN_VPC, set from its vpcId,
+   * vpcSubnetIds and securityGroupId context). `false`: an internal ALB is out of its reach, so such a request is
+   * refused. Absent: not known here (`milvus-l7 run` verifies from the operator's machine and warns instead).
+   */
+  verifierInVpc?: boolean;
 }
 
 /** Any trigger's input → a plan. */
@@ -37,6 +43,11 @@ export function resolveRequest(input: unknown, opts: ResolveOptions): Plan {
   const request = parseRequest(input);
   // The schema checks the certificate's region when the request names its own; with the default region, here.
   const region = checkRegions(request, opts.defaultRegion);
+  // An internal ALB has addresses in the VPC only: a verifier outside it would time out through every retry after
+  // the Ingress is applied, so refuse before anything is changed.
+  if (request.ingress.scheme === "internal" && opts.verifierInVpc === false) {
+    throw new InvalidRequest([{ path: "ingress.scheme", message: INTERNAL_NEEDS_VPC }]);
+  }
 
   return {
     certificate: planCertificate(request.certificate),
@@ -48,6 +59,9 @@ export function resolveRequest(input: unknown, opts: ResolveOptions): Plan {
         cluster: { name: request.cluster.name, region },
         namespace: request.milvus.namespace,
         service: { name: request.milvus.service, port: request.milvus.port },
+        ...(request.milvus.credentials
+          ? { milvusCredentials: { secretsManager: { secretId: request.milvus.credentials.secretsManager.secretId } } }
+          : {}),
         ingress: {
           name: request.ingress.name,
           host: request.ingress.host,
@@ -59,6 +73,11 @@ export function resolveRequest(input: unknown, opts: ResolveOptions): Plan {
     ],
   };
 }
+
+export const INTERNAL_NEEDS_VPC =
+  "is internal, but this stack runs verify-connection outside the VPC, where an internal ALB cannot be reached. " +
+  "Allowed here: internet-facing. For an internal ALB, deploy the stack with the cluster's VPC context " +
+  "(-c vpcId=… -c vpcSubnetIds=… -c securityGroupId=…), which runs verify-connection in those subnets.";
 
 function planCertificate(certificate: DeploymentRequest["certificate"]): PlannedCertificate {
   const planned: PlannedCertificate = {};

@@ -23,5 +23,6 @@ export const handler = builtOnFirstCall(() =>
       ? dynamoRegistry(DynamoDBDocumentClient.from(new DynamoDBClient({})), process.env.REGISTRY_TABLE_NAME)
       : undefined,
     certificatePrefixes: certificatePrefixesFrom(process.env.CERTIFICATE_BUCKETS),
+    ...(process.env.VERIFIER_IN_VPC ? { verifierInVpc: process.env.VERIFIER_IN_VPC === "true" } : {}),
   }),
 );

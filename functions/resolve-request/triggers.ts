@@ -264,6 +264,8 @@ function copyTarget(t: Target): Target {
     cluster: { name: t.cluster.name, region: t.cluster.region },
     namespace: t.namespace,
     service: { name: t.service.name, port: t.service.port },
+    // The credentials secret's id only (never a value): a renewal verifies an authenticated Milvus as the first run did.
+    ...(t.milvusCredentials ? { milvusCredentials: { secretsManager: { secretId: t.milvusCredentials.secretsManager.secretId } } } : {}),
     ingress: {
       name: t.ingress.name,
       host: t.ingress.host,

@@ -36,9 +36,9 @@ const ALB_HOSTED_ZONES: Record<string, string> = {
   "sa-east-1": "Z2P70J7HTTTPLU",
 };
 
-/** The region of an ALB from its DNS name: `…-<id>.<region>.elb.amazonaws.com`. */
+/** The region of an ALB from its DNS name: `…-<id>.<region>.elb.amazonaws.com` (`.com.cn` in China). */
 export function albRegion(albHostname: string): string | undefined {
-  return /\.([a-z]{2}(?:-[a-z]+)+-\d)\.elb\.amazonaws\.com$/.exec(albHostname)?.[1];
+  return /\.([a-z]{2}(?:-[a-z]+)+-\d)\.elb\.amazonaws\.com(?:\.cn)?$/.exec(albHostname)?.[1];
 }
 
 export async function upsertDns(input: UpsertDnsInput, deps: UpsertDnsDeps) {

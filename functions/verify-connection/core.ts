@@ -3,16 +3,25 @@
 //     exactly the certificate import-certificate put into ACM (by SHA-256 fingerprint).
 //  2. Milvus through the ALB over its gRPC API, as @zilliz/milvus2-sdk-node speaks it: Connect, CheckHealth,
 //     GetVersion (milvus.ts).
+// Both on EVERY address the name resolves to: an ALB has a node per Availability Zone, DNS hands clients any of
+// them, and after a re-import each node picks up the certificate at its own moment, so one good node proves
+// nothing about the others.
 // Every failure leaves as EndpointNotReady (the ASL retries: the ALB is still converging) or VerificationFailed
 // (terminal: the path is provably wrong, the message says what to fix). DNS resolution comes in as a dependency
 // so the sandbox drives the same code as production; the trust anchors come with the certificate
-// (ImportedCertificate.trustAnchors), so this step calls no AWS API.
+// (ImportedCertificate.trustAnchors), so this step's only AWS call is reading the target's Milvus credentials
+// secret, when it names one (credentials.ts).
 import { X509Certificate } from "node:crypto";
-import { lookup } from "node:dns/promises";
+import * as dnsPromises from "node:dns/promises";
+import { isIPv6 } from "node:net";
+import { networkInterfaces } from "node:os";
 import * as tls from "node:tls";
 import { httpsListenPorts } from "../lib/alb-annotations";
 import { endpointNotReady, MilvusL7Error, VerificationFailed } from "../lib/errors";
 import type { ImportedCertificate, Target, VerifyResult } from "../lib/state";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { authOf, readMilvusCredentials } from "./credentials";
+import { exposureWarnings } from "./exposure";
 import { type MilvusArgs, checkMilvus } from "./milvus";
 
 export interface VerifyInput {
@@ -24,14 +33,22 @@ export interface VerifyInput {
   connectVia?: "alb" | "dns";
 }
 
+/** One address of the ALB (a load-balancer node) and its HTTPS listener port. */
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
 export interface VerifyDeps {
   /**
-   * Where to connect for the ALB hostname and its HTTPS listener port. Production: DNS lookup (`resolveAlb`);
-   * sandbox: the simulator's local port.
+   * Every address to connect to for the ALB hostname (one per load-balancer node, A and AAAA) and its HTTPS
+   * listener port. Production: DNS (`resolveAlb`); sandbox: the simulator's nodes.
    */
-  resolve: (hostname: string, port: number) => Promise<{ address: string; port: number }>;
+  resolve: (hostname: string, port: number) => Promise<Endpoint[]>;
   /** Bound for the TLS handshake and for each Milvus RPC. Default 10 s. */
   timeoutMs?: number;
+  /** Reads the target's Milvus credentials secret (Target.milvusCredentials) at each check, never cached. */
+  secretsManager?: Pick<SecretsManagerClient, "send">;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -43,11 +60,15 @@ export async function verifyConnection(input: VerifyInput, deps: VerifyDeps): Pr
   // Through the ALB's own name, or — once milvus-l7 has pointed the host at it in Route 53 — through the host
   // name itself, exactly as Milvus clients will connect.
   const connectTo = input.connectVia === "dns" ? host : albHostname;
+  // First: a missing or malformed secret is the operator's to fix, whatever state the ALB is in.
+  const credentialsRef = target.milvusCredentials;
+  const credentials = credentialsRef ? await readMilvusCredentials(deps.secretsManager, credentialsRef) : undefined;
 
-  let endpoint: { address: string; port: number };
+  let endpoints: Endpoint[];
   try {
     // The listener port follows the Ingress's listen-ports (443 unless the request changed it).
-    endpoint = await deps.resolve(connectTo, httpsListenPorts(target.ingress.annotations)[0] ?? 443);
+    endpoints = await deps.resolve(connectTo, httpsListenPorts(target.ingress.annotations)[0] ?? 443);
+    if (endpoints.length === 0) throw Object.assign(new Error(`no A or AAAA record for ${connectTo}`), { code: "ENODATA" });
   } catch (e) {
     if (e instanceof MilvusL7Error) throw e;
     // A new ALB's (or record's) DNS name takes a minute or two to resolve everywhere.
@@ -59,34 +80,69 @@ export async function verifyConnection(input: VerifyInput, deps: VerifyDeps): Pr
         : "check that the Ingress still has this address (kubectl get ingress) and that the ALB exists.",
     );
   }
-  const { address, port } = endpoint;
-  const where = connectTo === host ? `ALB ${albHostname} via ${host} (${address}:${port})` : `ALB ${albHostname} (${address}:${port})`;
 
   // Node's roots plus the anchors import-certificate returned (sound with the fingerprint check below: see
   // ImportedCertificate.trustAnchors). `?? []`: an execution that passed ImportCertificate before an upgrade
   // reaches this code without them; a public-CA certificate still verifies.
   const trust = trustStore(certificate.trustAnchors ?? []);
-  const served = await handshake({ address, port, host, trust, timeoutMs, where, certificate });
-  if (served.fingerprint256 !== certificate.fingerprint256) {
-    throw endpointNotReady(
-      `${where} serves a different certificate for ${host} than the one in ${certificate.arn}: ` +
-        `served ${certSummary(served)}; imported SHA-256 ${certificate.fingerprint256}, notAfter ` +
-        `${certificate.notAfter}. Right after a (re-)import the ALB can serve the previous certificate for a few ` +
-        "minutes.",
-      CERTIFICATE_ARN_ADVICE,
-    );
-  }
-
-  const milvusVersion = await checkMilvus({ address, port, host, trust, timeoutMs, where });
+  const milvusCredentials =
+    credentials && credentialsRef ? { credentials, credentialsSecretId: credentialsRef.secretsManager.secretId } : {};
+  const outcomes = await Promise.allSettled(
+    endpoints.map(({ address, port }, i) => {
+      const node = `${hostPort(address, port)}${endpoints.length > 1 ? `, address ${i + 1} of ${endpoints.length}` : ""}`;
+      const where = connectTo === host ? `ALB ${albHostname} via ${host} (${node})` : `ALB ${albHostname} (${node})`;
+      return verifyAddress({ address, port, host, trust, timeoutMs, where, certificate, ...milvusCredentials });
+    }),
+  );
+  const failures = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason as unknown] : []));
+  // A provably wrong path (terminal) outranks a node still converging: retrying cannot fix it.
+  if (failures.length > 0) throw failures.find((e) => !(e instanceof MilvusL7Error && e.retryable)) ?? failures[0];
+  const checked = outcomes.map((o) => (o as PromiseFulfilledResult<AddressResult>).value);
+  const first = checked[0];
+  if (!first) throw new Error("unreachable: endpoints is not empty");
+  const { served, milvusVersion } = first;
+  const milvusAuth = authOf(credentials);
   return {
     host,
     albHostname,
-    address,
+    address: first.address,
+    addresses: endpoints.map(({ address, port }) => hostPort(address, port)),
+    addressesVerified: checked.length,
     servedFingerprint256: served.fingerprint256,
     servedNotAfter: new Date(served.validTo).toISOString(),
     milvusVersion,
     healthy: true,
+    milvusAuth,
+    warnings: exposureWarnings(target, milvusAuth),
   };
+}
+
+interface AddressResult {
+  address: string;
+  served: X509Certificate;
+  milvusVersion: string;
+}
+
+/** One ALB node: the served certificate must be exactly the imported one, then Milvus must answer through it. */
+async function verifyAddress(args: HandshakeArgs): Promise<AddressResult> {
+  const { host, where, certificate } = args;
+  const served = await handshake(args);
+  if (served.fingerprint256 !== certificate.fingerprint256) {
+    throw endpointNotReady(
+      `${where} serves a different certificate for ${host} than the one in ${certificate.arn}: ` +
+        `served ${certSummary(served)}; imported SHA-256 ${certificate.fingerprint256}, notAfter ` +
+        `${certificate.notAfter}. Right after a (re-)import the ALB's nodes can serve the previous certificate for ` +
+        "a few minutes, each picking up the new one at its own moment.",
+      CERTIFICATE_ARN_ADVICE,
+    );
+  }
+  const milvusVersion = await checkMilvus(args);
+  return { address: args.address, served, milvusVersion };
+}
+
+/** `address:port`, with an IPv6 address in brackets. */
+function hostPort(address: string, port: number): string {
+  return isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -274,8 +330,46 @@ function describe(e: unknown): string {
 // ---------------------------------------------------------------------------------------------------------
 // Production dependencies
 
-/** Production `resolve`: the ALB's DNS name to one of its addresses, HTTPS port. */
-export async function resolveAlb(hostname: string, port: number): Promise<{ address: string; port: number }> {
-  const { address } = await lookup(hostname);
-  return { address, port };
+/** What resolveAlb needs of DNS: node:dns/promises itself, or a `Resolver` from it. */
+export interface DnsClient {
+  resolve4(hostname: string): Promise<string[]>;
+  resolve6(hostname: string): Promise<string[]>;
 }
+
+// "No record of this type" (NODATA) or "no such name" (NXDOMAIN): an empty answer, not a failed query.
+const NO_RECORDS = new Set(["ENODATA", "ENOTFOUND"]);
+
+/**
+ * `resolve` over DNS: every A record, and every AAAA record when `ipv6()` says this machine can use them, each with
+ * the HTTPS port. DNS queries (resolve4/resolve6) rather than getaddrinfo (lookup with `all: true`): the point is
+ * every node's record as DNS serves it, while getaddrinfo's answer depends on the host's resolver configuration
+ * (/etc/hosts, gai.conf, its address filtering) and queues on libuv's small thread pool. The one getaddrinfo rule
+ * kept, explicitly, is AI_ADDRCONFIG's: a machine without an IPv6 address of its own (a Lambda outside a
+ * dual-stack VPC) cannot reach an AAAA address, and that says nothing about the ALB.
+ */
+export function dnsResolver(dns: DnsClient, ipv6: () => boolean) {
+  return async (hostname: string, port: number): Promise<Endpoint[]> => {
+    const [a, aaaa] = await Promise.allSettled([dns.resolve4(hostname), ipv6() ? dns.resolve6(hostname) : Promise.resolve([])]);
+    const lists = [a, aaaa].map((r) => {
+      if (r.status === "fulfilled") return r.value;
+      if (NO_RECORDS.has((r.reason as { code?: string }).code ?? "")) return [];
+      // A failed query (timeout, SERVFAIL) could hide nodes: never verify a subset of them.
+      throw r.reason;
+    });
+    const addresses = lists.flat();
+    if (addresses.length === 0) {
+      throw a.status === "rejected" ? a.reason : Object.assign(new Error(`queryA ENODATA ${hostname}`), { code: "ENODATA" });
+    }
+    return addresses.map((address) => ({ address, port }));
+  };
+}
+
+/** Whether this machine has an IPv6 address beyond loopback and link-local (AI_ADDRCONFIG's test). */
+export function hasGlobalIpv6(): boolean {
+  return Object.values(networkInterfaces()).some((list) =>
+    (list ?? []).some((i) => i.family === "IPv6" && !i.internal && !/^fe[89ab]/i.test(i.address)),
+  );
+}
+
+/** Production `resolve`: every address of the ALB's DNS name, HTTPS port. */
+export const resolveAlb = dnsResolver(dnsPromises, hasGlobalIpv6);

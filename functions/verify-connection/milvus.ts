@@ -9,7 +9,14 @@ import type * as tls from "node:tls";
 import { isIP } from "node:net";
 import { Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import protobuf from "protobufjs/light.js";
-import { endpointNotReady, type MilvusL7Error, VerificationFailed } from "../lib/errors";
+import {
+  endpointNotReady,
+  type MilvusL7Error,
+  MilvusPermissionDenied,
+  MilvusUnauthenticated,
+  VerificationFailed,
+} from "../lib/errors";
+import { CREDENTIALS_FIELD, type MilvusCredentials } from "./credentials";
 import { MILVUS_PROTO, MILVUS_SDK_VERSION } from "./milvus-proto";
 
 const SERVICE = "milvus.proto.milvus.MilvusService";
@@ -44,17 +51,30 @@ function unaryMethod(name: MilvusRpc) {
 
 const RPCS = { Connect: unaryMethod("Connect"), CheckHealth: unaryMethod("CheckHealth"), GetVersion: unaryMethod("GetVersion") };
 
-/** What the SDK's connect() sends (grpc/GrpcClient.js _getServerInfo) for a client without username or options. */
-function connectRequest(): Message {
+/**
+ * What the SDK's connect() sends (grpc/GrpcClient.js _getServerInfo) for a client without options: `user` is the
+ * config's username (grpc/BaseClient.js defaults it to ""), so "" for a token, whose user is never parsed out.
+ */
+function connectRequest(credentials: MilvusCredentials | undefined): Message {
   return {
     client_info: {
       sdk_type: "nodejs",
       sdk_version: MILVUS_SDK_VERSION,
       local_time: localTime(new Date()),
-      user: "",
+      user: credentials?.kind === "password" ? credentials.username : "",
       reserved: {},
     },
   };
+}
+
+/**
+ * The `authorization` value the SDK computes (utils/Connection.js getAuthString): base64 of the token verbatim, or
+ * of `username:password`; standard padded base64, no `Basic ` prefix. Milvus's proxy decodes it the same way
+ * (internal/proxy/authentication_interceptor.go: crypto.Base64Decode, then a value without ':' is an API key).
+ */
+export function authorizationValue(credentials: MilvusCredentials): string {
+  const raw = credentials.kind === "token" ? credentials.token : `${credentials.username}:${credentials.password}`;
+  return Buffer.from(raw, "utf-8").toString("base64");
 }
 
 /** dayjs().format("YYYY-MM-DD HH:mm:ss.SSS"), the SDK's local_time. */
@@ -68,12 +88,14 @@ function localTime(d: Date): string {
 
 /**
  * The metadata the SDK's interceptors put on every call (utils/Grpc.js getMetaInterceptor with the client's map
- * from grpc/GrpcClient.js, then getRequestMetadataInterceptor; names in const/client.js METADATA): the database
- * (the proxy takes a request's database from it), the identifier Connect handed out, the send time. No
- * `authorization`: the SDK sends it only with a token or username and password, and requests carry neither.
+ * from grpc/GrpcClient.js, then getRequestMetadataInterceptor; names in const/client.js METADATA): the credentials
+ * (`authorization`, set in the GrpcClient constructor only when there are any, and so on every call, Connect
+ * included), the database (the proxy takes a request's database from it), the identifier Connect handed out, the
+ * send time.
  */
-function callMetadata(identifier: string | undefined): Metadata {
+function callMetadata(identifier: string | undefined, credentials: MilvusCredentials | undefined): Metadata {
   const metadata = new Metadata();
+  if (credentials) metadata.set("authorization", authorizationValue(credentials));
   metadata.set("dbname", "default");
   if (identifier) metadata.set("identifier", identifier);
   metadata.set("client-request-unixmsec", String(Date.now()));
@@ -87,6 +109,10 @@ export interface MilvusArgs {
   trust: tls.SecureContext;
   timeoutMs: number;
   where: string;
+  /** Absent: Milvus is called without credentials, as the SDK does without username, password or token. */
+  credentials?: MilvusCredentials;
+  /** The secret the credentials came from (Target.milvusCredentials), for messages: never its values. */
+  credentialsSecretId?: string;
 }
 
 interface MilvusStatus {
@@ -112,7 +138,7 @@ function call(client: Client, rpc: MilvusRpc, request: Message, identifier: stri
       serialize,
       deserialize,
       request,
-      callMetadata(identifier),
+      callMetadata(identifier, args.credentials),
       { deadline: Date.now() + args.timeoutMs },
       (error, answer) => {
         if (!error) resolve(answer);
@@ -144,7 +170,7 @@ export async function checkMilvus(args: MilvusArgs): Promise<string> {
   try {
     // Sequential, as the SDK's checkHealth() and getVersion() wait for connect(). No retries inside: Step Functions
     // retries the step with backoff and jitter.
-    const connect = await call(client, "Connect", connectRequest(), undefined, args);
+    const connect = await call(client, "Connect", connectRequest(args.credentials), undefined, args);
     const identifier = connect?.identifier ? String(connect.identifier) : undefined;
     const health = ((await call(client, "CheckHealth", {}, identifier, args)) ?? {}) as {
       isHealthy?: boolean;
@@ -217,6 +243,32 @@ function grpcError(e: ServiceError, rpc: string, args: MilvusArgs): MilvusL7Erro
       `Milvus ${rpc} through ${where} for ${host} failed with ${said}. The ALB answers 503 until its targets pass ` +
         "health checks, and Milvus answers UNAVAILABLE while starting.",
       "check the health of the ALB's targets (its target group) and the Milvus pods.",
+    );
+  }
+  // grpc-js also maps an HTTP 401 or 403 to these codes: that is the ALB (an authenticate action, a WAF rule)
+  // refusing before Milvus, not Milvus itself, so only a gRPC status (no HTTP status in the details) counts here.
+  if (code === status.UNAUTHENTICATED && !httpStatus) {
+    // Milvus with common.security.authorizationEnabled refuses every RPC, Connect and health checks included,
+    // without valid credentials (internal/proxy/authentication_interceptor.go). Its message is safe to show: it
+    // names what failed, never the credentials.
+    if (!args.credentials) {
+      return new MilvusUnauthenticated(
+        `Milvus behind ${where} requires authentication: ${rpc} for ${host} failed with ${said}. Set ` +
+          `milvus.credentials (${CREDENTIALS_FIELD}: a Secrets Manager secret holding {"username", "password"} or ` +
+          '{"token"}) in the request and run again.',
+      );
+    }
+    return new MilvusUnauthenticated(
+      `Milvus behind ${where} refused the credentials in secret ${args.credentialsSecretId} ` +
+        `(${args.credentials.kind === "token" ? "a token" : "a username and password"}): ${rpc} for ${host} failed ` +
+        `with ${said}. Check the user and password (or token) in that secret against Milvus; an API key works only ` +
+        "where Milvus has a hook that verifies API keys (open-source Milvus has none).",
+    );
+  }
+  if (code === status.PERMISSION_DENIED && !httpStatus) {
+    return new MilvusPermissionDenied(
+      `Milvus behind ${where} denied ${rpc} for ${host} to ${args.credentialsSecretId ? `the user in secret ${args.credentialsSecretId}` : "a caller without credentials"}: ` +
+        `${said}. Grant that user's role the privilege Milvus names (or use a user with the admin role).`,
     );
   }
   if (code === status.DEADLINE_EXCEEDED) {

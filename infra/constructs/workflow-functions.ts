@@ -55,6 +55,12 @@ export class WorkflowFunctions extends Construct {
       };
     }
 
+    // resolve-request refuses internal-scheme requests when verify-connection cannot reach the VPC's addresses.
+    const verifierInVpc = props.vpc !== undefined && STEP_TABLE.some((s) => s.name === "verify-connection" && s.inVpc);
+    const placement: Partial<Record<StepName, Record<string, string>>> = {
+      "resolve-request": { VERIFIER_IN_VPC: String(verifierInVpc) },
+    };
+
     const states = allStates();
     const functions: Partial<Record<StepName, lambda.Function>> = {};
     for (const step of STEP_TABLE) {
@@ -65,7 +71,7 @@ export class WorkflowFunctions extends Construct {
         memorySize: step.memoryMb,
         role: props.roles[step.name],
         logRetention: props.logRetention,
-        environment: ENVIRONMENT[step.name],
+        environment: { ...ENVIRONMENT[step.name], ...placement[step.name] },
         network: props.vpc !== undefined && step.inVpc ? network : undefined,
       });
     }

@@ -14,6 +14,11 @@ export interface AlbControllerOptions {
   publishDelayMs?: number;
   /** Time from publishing to healthy targets; until then the ALB answers 503. Default 500. */
   healthyDelayMs?: number;
+  /**
+   * Load-balancer nodes per ALB, each its own address (a listener on its own local port). Default 2: an ALB needs
+   * at least two Availability Zones, with a node in each.
+   */
+  nodes?: number;
   /** How often the ALB re-reads the listener's certificate from ACM. Default 200. */
   certificateRefreshMs?: number;
   /**
@@ -28,8 +33,13 @@ export interface AlbControllerOptions {
 export interface AlbFault {
   /** Never patch the Ingress status (the controller hangs before publishing). Clearing it publishes. */
   neverPublish?: boolean;
-  /** Keep serving the previous certificate this long after ACM's copy changed (ALB propagation delay). */
+  /** Keep serving the previous certificate this long after ACM's copy changed (ALB propagation delay), on every node. */
   servedCertificateLagMs?: number;
+  /**
+   * The same for single nodes, by index in `resolve`'s order, overriding `servedCertificateLagMs` for them: one
+   * node picking up a re-import later than the others. `Infinity` (or any long time) lags until the fault is cleared.
+   */
+  nodeCertificateLagMs?: Record<number, number>;
   /** All targets fail health checks: the ALB answers 503. */
   unhealthyTargets?: boolean;
 }
@@ -39,8 +49,10 @@ export interface AlbListenerInfo {
   name: string;
   /** The ALB's DNS name, the value the Ingress status gets. */
   hostname: string;
-  /** Local port of the HTTPS listener on 127.0.0.1 (0 when the Ingress has no HTTPS listen port). */
+  /** Local port of the first node's HTTPS listener on 127.0.0.1 (0 when the Ingress has no HTTPS listen port). */
   port: number;
+  /** Every node's local port, in `resolve`'s order (empty without an HTTPS listener). */
+  ports: number[];
   /** The listener's default certificate (first of `certificate-arn`, or the discovered one). */
   certificateArn: string | undefined;
   scheme: "internet-facing" | "internal";
@@ -49,8 +61,8 @@ export interface AlbListenerInfo {
 }
 
 export interface AlbController {
-  /** What DNS would answer for the ALB hostname (its HTTPS listener). */
-  resolve(hostname: string): { address: string; port: number } | undefined;
+  /** What DNS would answer for the ALB hostname: every node's HTTPS listener, in node order; empty for an unknown name. */
+  resolve(hostname: string): { address: string; port: number }[];
   listeners(): AlbListenerInfo[];
   /** Replaces the current fault set; `setFault({})` clears all faults. */
   setFault(f: AlbFault): void;

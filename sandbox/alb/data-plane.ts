@@ -1,7 +1,9 @@
-// The data plane of one ALB: a TLS listener on 127.0.0.1 speaking HTTP/2 (ALPN h2), which serves the certificates
-// ACM holds for the listener's ARNs (re-read in the background, so a re-import is served soon after), picks one by
-// SNI, routes each request by host and path to a target group, answers 404/503 itself, closes idle connections,
-// and forwards the rest (forwarding.ts). Upstream sources are listed in README.md in this folder.
+// The data plane of one ALB: its load-balancer nodes (one per Availability Zone on a real ALB), each a TLS listener
+// on 127.0.0.1 with its own port speaking HTTP/2 (ALPN h2). Every node serves the certificates ACM holds for the
+// listener's ARNs (re-read in the background, so a re-import is served soon after — by each node at its own
+// moment), picks one by SNI, routes each request by host and path to a target group, answers 404/503 itself,
+// closes idle connections, and forwards the rest (forwarding.ts). Upstream sources are listed in README.md in this
+// folder.
 import { randomBytes } from "node:crypto";
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
@@ -39,8 +41,20 @@ function pathMatches(route: Route, path: string): boolean {
 
 interface CertEntry {
   current: CertMaterial;
-  /** ACM changed; served once `servedCertificateLagMs` has passed since `seenAt`. */
+  /** ACM changed; served once this node's certificate lag (AlbFault) has passed since `seenAt`. */
   pending?: { material: CertMaterial; seenAt: number };
+}
+
+/** One load-balancer node: its own listener socket and its own view of the listener's certificates. */
+class Node {
+  port = 0;
+  readonly entries = new Map<string, CertEntry>();
+  defaultServed?: CertMaterial;
+
+  constructor(
+    readonly index: number,
+    readonly server: http2.Http2SecureServer,
+  ) {}
 }
 
 export interface ListenerConfig {
@@ -56,6 +70,8 @@ export interface ListenerConfig {
 }
 
 export interface DataPlaneDeps {
+  /** Load-balancer nodes, each its own listener (address). */
+  nodes: number;
   /** The certificate behind an ARN, as ACM holds it now (see certificateReader). */
   loadCertificate: (arn: string) => Promise<CertMaterial>;
   targetFor: AlbControllerOptions["targetFor"];
@@ -65,13 +81,10 @@ export interface DataPlaneDeps {
 }
 
 export class DataPlane {
-  port = 0;
-  private readonly server: http2.Http2SecureServer;
+  private readonly nodes: Node[];
   private readonly sessions = new Map<http2.Http2Session, { active: number; idleSince: number }>();
   private readonly upstreams = new UpstreamPool();
-  private readonly entries = new Map<string, CertEntry>();
   private arns: string[] = [];
-  private defaultServed?: CertMaterial;
   private refreshTimer?: NodeJS.Timeout;
   private idleTimer?: NodeJS.Timeout;
   private refreshing = false;
@@ -82,40 +95,51 @@ export class DataPlane {
     public config: ListenerConfig,
     private minVersion: tls.SecureVersion,
   ) {
-    this.server = http2.createSecureServer({
-      // ALPN h2 only: this ALB stand-in exists for gRPC, which needs HTTP/2 end to end.
-      allowHTTP1: false,
-      minVersion,
-      SNICallback: (servername, cb) => {
-        try {
-          cb(null, this.contextFor(servername));
-        } catch (e) {
-          cb(e as Error);
-        }
-      },
+    this.nodes = Array.from({ length: Math.max(1, deps.nodes) }, (_, i) => {
+      const server = http2.createSecureServer({
+        // ALPN h2 only: this ALB stand-in exists for gRPC, which needs HTTP/2 end to end.
+        allowHTTP1: false,
+        minVersion,
+        SNICallback: (servername, cb) => {
+          try {
+            cb(null, this.contextFor(node, servername));
+          } catch (e) {
+            cb(e as Error);
+          }
+        },
+      });
+      const node = new Node(i, server);
+      server.on("session", (session) => this.onSession(session));
+      server.on("stream", (stream, headers) => this.onStream(stream, headers));
+      // Broken clients must not take the sandbox down.
+      server.on("sessionError", () => undefined);
+      server.on("tlsClientError", () => undefined);
+      return node;
     });
-    this.server.on("session", (session) => this.onSession(session));
-    this.server.on("stream", (stream, headers) => this.onStream(stream, headers));
-    // Broken clients must not take the sandbox down.
-    this.server.on("sessionError", () => undefined);
-    this.server.on("tlsClientError", () => undefined);
   }
 
   async listen(arns: string[], materials: (CertMaterial | undefined)[]): Promise<void> {
     this.setCertificates(arns, materials);
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(0, "127.0.0.1", () => {
-        this.server.off("error", reject);
-        resolve();
+    for (const node of this.nodes) {
+      await new Promise<void>((resolve, reject) => {
+        node.server.once("error", reject);
+        node.server.listen(0, "127.0.0.1", () => {
+          node.server.off("error", reject);
+          resolve();
+        });
       });
-    });
-    this.port = (this.server.address() as AddressInfo).port;
+      node.port = (node.server.address() as AddressInfo).port;
+    }
     // Like a real ALB, the listener re-reads the certificate behind its ARN, so a re-import is served soon after.
     this.refreshTimer = setInterval(() => void this.refresh(), this.deps.certificateRefreshMs);
     this.refreshTimer.unref();
     this.idleTimer = setInterval(() => this.reapIdle(), Math.min(1000, Math.max(50, this.config.idleTimeoutMs / 4)));
     this.idleTimer.unref();
+  }
+
+  /** Each node's local port, in node order: what DNS answers for the ALB's name. */
+  get ports(): number[] {
+    return this.nodes.map((n) => n.port);
   }
 
   get defaultArn(): string | undefined {
@@ -125,26 +149,29 @@ export class DataPlane {
   setMinVersion(v: tls.SecureVersion): void {
     if (v === this.minVersion) return;
     this.minVersion = v;
-    this.syncDefaultContext(true);
+    for (const node of this.nodes) this.syncDefaultContext(node, true);
   }
 
   /** ModifyListener: a new certificate list. Materials are pre-loaded so a bad ARN fails the deploy, not a handshake. */
   setCertificates(arns: string[], materials: (CertMaterial | undefined)[]): void {
-    const next = new Map<string, CertEntry>();
-    arns.forEach((arn, i) => {
-      const existing = this.entries.get(arn);
-      const material = materials[i];
-      if (existing) next.set(arn, existing);
-      else if (material) next.set(arn, { current: material });
-    });
-    this.entries.clear();
-    for (const [k, v] of next) this.entries.set(k, v);
+    for (const node of this.nodes) {
+      const next = new Map<string, CertEntry>();
+      arns.forEach((arn, i) => {
+        const existing = node.entries.get(arn);
+        const material = materials[i];
+        if (existing) next.set(arn, existing);
+        else if (material) next.set(arn, { current: material });
+      });
+      node.entries.clear();
+      for (const [k, v] of next) node.entries.set(k, v);
+    }
     this.arns = arns;
-    this.syncDefaultContext(false);
+    for (const node of this.nodes) this.syncDefaultContext(node, false);
   }
 
-  private served(entry: CertEntry): CertMaterial {
-    const lag = this.deps.fault().servedCertificateLagMs ?? 0;
+  private served(node: Node, entry: CertEntry): CertMaterial {
+    const fault = this.deps.fault();
+    const lag = fault.nodeCertificateLagMs?.[node.index] ?? fault.servedCertificateLagMs ?? 0;
     if (entry.pending && Date.now() - entry.pending.seenAt >= lag) {
       entry.current = entry.pending.material;
       entry.pending = undefined;
@@ -153,13 +180,13 @@ export class DataPlane {
   }
 
   /** ALB picks the listener certificate whose names match the SNI, else the default (first) one. */
-  private contextFor(servername: string | undefined): tls.SecureContext {
+  private contextFor(node: Node, servername: string | undefined): tls.SecureContext {
     let chosen: CertMaterial | undefined;
     if (servername) {
       for (const arn of this.arns) {
-        const entry = this.entries.get(arn);
+        const entry = node.entries.get(arn);
         if (!entry) continue;
-        const m = this.served(entry);
+        const m = this.served(node, entry);
         if (m.x509.checkHost(servername)) {
           chosen = m;
           break;
@@ -167,11 +194,11 @@ export class DataPlane {
       }
     }
     if (!chosen) {
-      const def = this.defaultArn ? this.entries.get(this.defaultArn) : undefined;
+      const def = this.defaultArn ? node.entries.get(this.defaultArn) : undefined;
       if (!def) throw new Error("listener has no certificate");
-      chosen = this.served(def);
+      chosen = this.served(node, def);
     }
-    this.syncDefaultContext(false);
+    this.syncDefaultContext(node, false);
     if (chosen.context?.minVersion !== this.minVersion) {
       const value = tls.createSecureContext({
         cert: chosen.certPem + (chosen.chainPem ? `\n${chosen.chainPem}` : ""),
@@ -184,13 +211,13 @@ export class DataPlane {
   }
 
   /** Clients that send no SNI get the server's default context: keep it on the default certificate. */
-  private syncDefaultContext(force: boolean): void {
-    const def = this.defaultArn ? this.entries.get(this.defaultArn) : undefined;
+  private syncDefaultContext(node: Node, force: boolean): void {
+    const def = this.defaultArn ? node.entries.get(this.defaultArn) : undefined;
     if (!def) return;
-    const m = this.served(def);
-    if (!force && this.defaultServed === m) return;
-    this.defaultServed = m;
-    this.server.setSecureContext({
+    const m = this.served(node, def);
+    if (!force && node.defaultServed === m) return;
+    node.defaultServed = m;
+    node.server.setSecureContext({
       cert: m.certPem + (m.chainPem ? `\n${m.chainPem}` : ""),
       key: m.keyPem,
       minVersion: this.minVersion,
@@ -202,8 +229,7 @@ export class DataPlane {
     this.refreshing = true;
     try {
       for (const arn of [...this.arns]) {
-        const entry = this.entries.get(arn);
-        if (!entry) continue;
+        if (!this.nodes.some((n) => n.entries.has(arn))) continue;
         let fresh: CertMaterial;
         try {
           fresh = await this.deps.loadCertificate(arn);
@@ -212,10 +238,15 @@ export class DataPlane {
           this.deps.log(`certificate refresh for ${arn} failed: ${errorText(e)}`);
           continue;
         }
-        const latest = entry.pending?.material ?? entry.current;
-        if (!sameMaterial(latest, fresh)) entry.pending = { material: fresh, seenAt: Date.now() };
+        // One ACM read for the ALB; each node notes the change itself, and serves it after its own lag.
+        for (const node of this.nodes) {
+          const entry = node.entries.get(arn);
+          if (!entry) continue;
+          const latest = entry.pending?.material ?? entry.current;
+          if (!sameMaterial(latest, fresh)) entry.pending = { material: fresh, seenAt: Date.now() };
+        }
       }
-      this.syncDefaultContext(false);
+      for (const node of this.nodes) this.syncDefaultContext(node, false);
     } finally {
       this.refreshing = false;
     }
@@ -301,7 +332,7 @@ export class DataPlane {
     this.closed = true;
     clearInterval(this.refreshTimer);
     clearInterval(this.idleTimer);
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = Promise.all(this.nodes.map((n) => new Promise<void>((resolve) => n.server.close(() => resolve()))));
     for (const session of this.sessions.keys()) session.destroy();
     this.upstreams.close();
     await closed;

@@ -205,13 +205,13 @@ export class LoadBalancers {
     await lb?.plane?.close();
   }
 
-  /** What DNS would answer for an ALB hostname. */
-  resolve(hostname: string): { address: string; port: number } | undefined {
+  /** What DNS would answer for an ALB hostname: a record per node. */
+  resolve(hostname: string): { address: string; port: number }[] {
     const h = hostname.toLowerCase().replace(/\.$/, "");
     for (const lb of this.lbs.values()) {
-      if (lb.hostname === h && lb.plane) return { address: "127.0.0.1", port: lb.plane.port };
+      if (lb.hostname === h && lb.plane) return lb.plane.ports.map((port) => ({ address: "127.0.0.1", port }));
     }
-    return undefined;
+    return [];
   }
 
   async closeAll(): Promise<void> {

@@ -194,6 +194,7 @@ export async function startAlbController(opts: AlbControllerOptions): Promise<Al
     publishDelayMs,
     healthyDelayMs,
     dataPlane: {
+      nodes: opts.nodes ?? 2,
       loadCertificate: certificateReader(opts.acm, opts.privateKeyFor, certificateRefreshMs / 4),
       targetFor: opts.targetFor,
       fault: () => fault,
@@ -226,7 +227,8 @@ export async function startAlbController(opts: AlbControllerOptions): Promise<Al
           namespace,
           name,
           hostname: lb.hostname,
-          port: lb.plane?.port ?? 0,
+          port: lb.plane?.ports[0] ?? 0,
+          ports: lb.plane?.ports ?? [],
           certificateArn: lb.plane?.defaultArn,
           scheme: lb.scheme,
           published: lb.published,

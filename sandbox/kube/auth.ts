@@ -17,10 +17,42 @@ const ALLOWED_PARAMETERS = new Set([
   "x-amz-signature",
   "x-amz-signedheaders",
 ]);
-/** The STS endpoints of the aws and aws-cn partitions: global and regional. */
-const STS_HOST = /^sts(\.[a-z]{2}(-gov)?-[a-z]+-\d+)?\.amazonaws\.com(\.cn)?$/;
+/** The partitions an EKS cluster's authenticator is configured for (its `--partition`). */
+export type AuthenticatorPartition = "aws" | "aws-cn" | "aws-us-gov";
 
-export function eksTokenAuthenticator(opts: { now?: () => Date } = {}): (token: string) => AuthResult {
+/** pkg/endpoints/partitions.go: each partition's DNS domain and its dual-stack domain. */
+const PARTITION_DOMAINS: Record<AuthenticatorPartition, { domain: string; dualStack: string }> = {
+  aws: { domain: "amazonaws.com", dualStack: "api.aws" },
+  "aws-cn": { domain: "amazonaws.com.cn", dualStack: "api.amazonwebservices.com.cn" },
+  "aws-us-gov": { domain: "amazonaws.com", dualStack: "api.aws" },
+};
+const REGION_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/;
+
+/**
+ * pkg/token/token.go verifySTSHostnameFormat (v0.7.18): the global endpoint only in partition aws; otherwise the host
+ * must be one the AWS SDK's STS resolver gives for the region in its second label (plain, FIPS, dual-stack), and
+ * its domain the partition's. The resolver's table is reduced here to what it yields for the commercial, China and
+ * GovCloud regions: `sts[-fips].<region>.<domain of the region's partition>` or its dual-stack form.
+ */
+function stsHostnameProblem(host: string, partition: AuthenticatorPartition): string | undefined {
+  if (host === "sts.amazonaws.com") return partition === "aws" ? undefined : `global endpoint unsupported in partition ${partition}`;
+  const labels = host.split(".");
+  const region = labels[1] ?? "";
+  if (!REGION_LABEL.test(region)) return `invalid region identifier format provided: ${region}`;
+  const regionPartition = region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
+  const { domain, dualStack } = PARTITION_DOMAINS[regionPartition];
+  const resolved = ["sts", "sts-fips"].flatMap((service) => [`${service}.${region}.${domain}`, `${service}.${region}.${dualStack}`]);
+  if (!resolved.includes(host)) return `unexpected hostname "${host}" in pre-signed URL`;
+  const hostDomain = labels.slice(2).join(".");
+  const allowed = PARTITION_DOMAINS[partition];
+  if (hostDomain !== allowed.domain && hostDomain !== allowed.dualStack) return `partition {${partition}} does not support hostname ${host}`;
+  return undefined;
+}
+
+export function eksTokenAuthenticator(
+  opts: { now?: () => Date; partition?: AuthenticatorPartition } = {},
+): (token: string) => AuthResult {
+  const partition = opts.partition ?? "aws";
   const fail = (message: string): AuthResult => ({ ok: false, reason: `input token was not properly formatted: ${message}` });
   return (token) => {
     if (token.length > MAX_TOKEN_BYTES) return fail("token is too large");
@@ -35,7 +67,8 @@ export function eksTokenAuthenticator(opts: { now?: () => Date } = {}): (token: 
       return fail("pre-signed URL does not parse");
     }
     if (url.protocol !== "https:") return fail(`unexpected scheme "${url.protocol.replace(/:$/, "")}" in pre-signed URL`);
-    if (!STS_HOST.test(url.host)) return fail(`unexpected hostname "${url.host}" in pre-signed URL`);
+    const hostProblem = stsHostnameProblem(url.host, partition);
+    if (hostProblem) return fail(hostProblem);
     if (url.pathname !== "/") return fail("unexpected path in pre-signed URL");
     const params = new Map<string, string>();
     for (const key of new Set(url.searchParams.keys())) {

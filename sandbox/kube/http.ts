@@ -130,11 +130,11 @@ export class RequestRouter {
   }
 
   private discovery(path: string): Json | undefined {
-    const resourceList = (group: string): JsonObject => ({
+    const resourceList = (group: string, version: string): JsonObject => ({
       kind: "APIResourceList",
       apiVersion: "v1",
-      groupVersion: group ? `${group}/v1` : "v1",
-      resources: RESOURCES.filter((r) => r.group === group).flatMap((r) => {
+      groupVersion: group ? `${group}/${version}` : version,
+      resources: RESOURCES.filter((r) => r.group === group && r.version === version).flatMap((r) => {
         const main: JsonObject = {
           name: r.plural,
           singularName: r.singular,
@@ -148,11 +148,19 @@ export class RequestRouter {
         return r.hasStatus ? [main, status] : [main];
       }),
     });
-    const networking = {
-      name: "networking.k8s.io",
-      versions: [{ groupVersion: "networking.k8s.io/v1", version: "v1" }],
-      preferredVersion: { groupVersion: "networking.k8s.io/v1", version: "v1" },
-    };
+    // One APIGroup per named group, its versions in the order RESOURCES lists them, the first one preferred (for
+    // milvus.io that is v1beta1, first by Kubernetes version priority as the CRD discovery controller sorts them).
+    const groups = [...new Set(RESOURCES.map((r) => r.group).filter((g) => g !== ""))].map((name) => {
+      const versions = [...new Set(RESOURCES.filter((r) => r.group === name).map((r) => r.version))].map((version) => ({
+        groupVersion: `${name}/${version}`,
+        version,
+      }));
+      return { name, versions, preferredVersion: versions[0] as JsonObject };
+    });
+    const groupPath = groups.find((g) => path === `/apis/${g.name}`);
+    if (groupPath) return { kind: "APIGroup", apiVersion: "v1", ...groupPath };
+    const versionPath = groups.flatMap((g) => g.versions).find((v) => path === `/apis/${v.groupVersion}`);
+    if (versionPath) return resourceList(versionPath.groupVersion.split("/")[0] ?? "", versionPath.version);
     switch (path) {
       case "/version":
         return SERVER_VERSION;
@@ -163,13 +171,9 @@ export class RequestRouter {
           serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: this.url().replace("https://", "") }],
         };
       case "/api/v1":
-        return resourceList("");
+        return resourceList("", "v1");
       case "/apis":
-        return { kind: "APIGroupList", apiVersion: "v1", groups: [networking] };
-      case "/apis/networking.k8s.io":
-        return { kind: "APIGroup", apiVersion: "v1", ...networking };
-      case "/apis/networking.k8s.io/v1":
-        return resourceList("networking.k8s.io");
+        return { kind: "APIGroupList", apiVersion: "v1", groups };
       default:
         return undefined;
     }

@@ -26,6 +26,11 @@ export interface ResourceInfo {
   lists: Record<string, ListType>;
   /** Strategic-merge patchMergeKey by dotted path; "" merges a list of scalars as a set. */
   mergeKeys: Record<string, string>;
+  /**
+   * A custom resource (a CRD's kind): no strategic merge patch, no built-in validation beyond the name, status
+   * dropped on create, generation on every spec change (apiextensions-apiserver pkg/registry/customresource).
+   */
+  custom?: boolean;
 }
 
 const metadataLists: Record<string, ListType> = {
@@ -117,6 +122,43 @@ export const RESOURCES: ResourceInfo[] = [
     // Ingress rules, paths and tls are all atomic lists.
     lists: metadataLists,
     mergeKeys: metadataMergeKeys,
+  },
+  // The Milvus Operator's CRDs (zilliztech/milvus-operator v1.3.8, config/crd/bases/milvus.io_milvuses.yaml and
+  // milvus.io_milvusclusters.yaml): names, short names, scope and the status subresource as declared there. The
+  // schemas are not enforced (README.md).
+  {
+    group: "milvus.io",
+    version: "v1beta1",
+    plural: "milvuses",
+    singular: "milvus",
+    kind: "Milvus",
+    namespaced: true,
+    shortNames: ["mi"],
+    categories: [],
+    hasStatus: true,
+    allowCreateOnUpdate: false,
+    returnDeletedObject: true,
+    selectableFields: [],
+    lists: metadataLists,
+    mergeKeys: metadataMergeKeys,
+    custom: true,
+  },
+  {
+    group: "milvus.io",
+    version: "v1alpha1",
+    plural: "milvusclusters",
+    singular: "milvuscluster",
+    kind: "MilvusCluster",
+    namespaced: true,
+    shortNames: ["mc", "mic"],
+    categories: [],
+    hasStatus: true,
+    allowCreateOnUpdate: false,
+    returnDeletedObject: true,
+    selectableFields: [],
+    lists: metadataLists,
+    mergeKeys: metadataMergeKeys,
+    custom: true,
   },
 ];
 

@@ -102,6 +102,15 @@ export class RestHandlers {
       }
     };
     let patched: Json | undefined;
+    // Custom resources have no strategic-merge schema: apiextensions-apiserver's handler accepts the other three
+    // (pkg/apiserver/customresource_handler.go, supportedTypes) and answers the rest as the generic handler does.
+    if (target.info.custom && type === "application/strategic-merge-patch+json") {
+      throw new StatusError(
+        415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+      );
+    }
     switch (type) {
       case "application/json-patch+json":
         if (!old) throw notFound(target.info, name);

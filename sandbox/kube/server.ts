@@ -88,7 +88,7 @@ class SandboxApiServer implements KubeApiServer {
     const old = this.store.get(info, namespace, name);
     meta.uid ??= str(dig(old, "metadata.uid")) ?? randomUUID();
     meta.creationTimestamp ??= str(dig(old, "metadata.creationTimestamp")) ?? this.clock.timestamp();
-    if (info.kind === "Ingress") meta.generation ??= 1;
+    if (info.kind === "Ingress" || info.custom) meta.generation ??= 1;
     this.store.commit(info, old, obj);
     return clone(obj) as unknown as KubeObject;
   }

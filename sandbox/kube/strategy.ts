@@ -32,9 +32,8 @@ export function nodePortSet(spec: JsonObject): Set<number> {
 
 /**
  * patchAllocatedValues (pkg/registry/core/service/storage/storage.go) + dropTypeDependentFields
- * (pkg/registry/core/service/strategy.go). Upstream also wipes an unchanged externalTrafficPolicy when the type
- * stops being externally accessible, and the cluster IPs when it becomes ExternalName; this does not, so a patch
- * to ClusterIP must clear externalTrafficPolicy itself (stricter than upstream; see README.md).
+ * (pkg/registry/core/service/strategy.go). Upstream also wipes the cluster IPs when the type becomes
+ * ExternalName; this does not (see README.md).
  */
 export function prepareServiceUpdate(spec: JsonObject, oldSpec: JsonObject): void {
   const oldType = str(oldSpec.type);
@@ -74,6 +73,14 @@ export function prepareServiceUpdate(spec: JsonObject, oldSpec: JsonObject): voi
       delete spec.allocateLoadBalancerNodePorts;
     }
     if (spec.loadBalancerClass === oldSpec.loadBalancerClass) delete spec.loadBalancerClass;
+  }
+
+  // serviceapi.ExternallyAccessible(old) && !ExternallyAccessible(new) && sameExternalTrafficPolicy: a full update
+  // that only changes the type (as the Milvus Operator sends) passes; loadBalancerSourceRanges is not wiped.
+  const externallyAccessible = (s: JsonObject): boolean =>
+    needsNodePort(str(s.type)) || (s.type === "ClusterIP" && Array.isArray(s.externalIPs) && s.externalIPs.length > 0);
+  if (externallyAccessible(oldSpec) && !externallyAccessible(spec) && spec.externalTrafficPolicy === oldSpec.externalTrafficPolicy) {
+    delete spec.externalTrafficPolicy;
   }
 }
 

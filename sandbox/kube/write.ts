@@ -54,6 +54,11 @@ export class WritePath {
     if (subresource === "status" && old) {
       // The status subresource changes status only.
       obj = { ...clone(old), status: obj.status ?? {} };
+    } else if (info.hasStatus && info.custom) {
+      // A custom resource's main-resource writes keep the stored status; a create drops the one sent
+      // (apiextensions-apiserver pkg/registry/customresource/strategy.go, PrepareForCreate/PrepareForUpdate).
+      if (old?.status !== undefined) obj.status = clone(old.status);
+      else delete obj.status;
     } else if (info.hasStatus) {
       // Main-resource writes never change status; creates start with an empty one.
       obj.status = old?.status !== undefined ? clone(old.status) : { loadBalancer: {} };
@@ -81,7 +86,7 @@ export class WritePath {
 
     if (subresource !== "status") {
       if (info === RESOURCE_SERVICE) this.prepareService(obj, old);
-      if (info === RESOURCE_INGRESS) {
+      if (info === RESOURCE_INGRESS || info.custom) {
         const specChanged = !old || !deepEqual(obj.spec, old.spec);
         meta.generation = Number(oldMeta.generation ?? 0) + (specChanged ? 1 : 0);
       }

@@ -1,13 +1,30 @@
 // Every demo scenario, in the order `milvus-l7 demo --list` shows them. A new scenario goes into a family module
 // (or a new one) and into this list; test/integration/demo-scenarios.test.ts fails until it has a test too.
+import { internalAlbRefused, staleAlbNode } from "./alb-addresses";
 import { dns, deploy } from "./deployment";
 import { badRequest, rollback } from "./failures";
+import { milvusAuth, milvusAuthMissing, milvusAuthToken, milvusAuthWrong } from "./milvus-auth";
+import { milvusClusterV1alpha1, milvusOperator } from "./milvus-operator";
 import { renewal } from "./renewal";
 import type { Scenario } from "./scenario";
 
 export type { ClusterAfterRun, IngressState, Scenario, ScenarioContext, ScenarioRun } from "./scenario";
 
-export const SCENARIOS: readonly Scenario[] = [deploy, renewal, rollback, badRequest, dns];
+export const SCENARIOS: readonly Scenario[] = [
+  deploy,
+  renewal,
+  rollback,
+  badRequest,
+  dns,
+  staleAlbNode,
+  internalAlbRefused,
+  milvusAuth,
+  milvusAuthToken,
+  milvusAuthMissing,
+  milvusAuthWrong,
+  milvusOperator,
+  milvusClusterV1alpha1,
+];
 
 /** What `milvus-l7 demo` shows without --scenario. */
 export const DEFAULT_SCENARIO = deploy.name;

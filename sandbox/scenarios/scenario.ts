@@ -52,7 +52,8 @@ const MILVUS_L7 = "milvus-l7";
 
 /**
  * One sandbox.run, timed, with the cluster as it is after it; `observe` adds what else the scenario looks up (and
- * may wait for something to settle first). The context hears of the run as it starts and ends.
+ * may wait for something to settle first). The context hears of the run as it starts and ends. `service` is the
+ * Milvus Service the run targets, when not the demo's.
  */
 export async function observedRun(
   sandbox: Sandbox,
@@ -60,13 +61,14 @@ export async function observedRun(
   label: string,
   input: unknown,
   observe?: (run: WorkflowRun) => Promise<Record<string, unknown>>,
+  service: string = DEMO_TARGET.service,
 ): Promise<ScenarioRun> {
   const writesBefore = sandbox.kube.mutations.length;
   const started = Date.now();
   const run = await sandbox.run(input, ctx.starting(label));
   const wallMs = Date.now() - started;
   const observed = observe ? await observe(run) : undefined;
-  const service = sandbox.kube.get<{ spec?: { type?: string } }>("Service", DEMO_TARGET.namespace, DEMO_TARGET.service);
+  const serviceAfter = sandbox.kube.get<{ spec?: { type?: string } }>("Service", DEMO_TARGET.namespace, service);
   const changes = sandbox.kube.mutations
     .slice(writesBefore)
     .filter((m) => m.fieldManager === MILVUS_L7)
@@ -76,7 +78,7 @@ export async function observedRun(
     run,
     wallMs,
     cluster: {
-      serviceType: service?.spec?.type,
+      serviceType: serviceAfter?.spec?.type,
       ingress: demoIngressState(sandbox),
       changes,
     },

@@ -154,7 +154,7 @@ export async function benchSandbox(verifyBundleFile: string | undefined): Promis
       const handler = bundled.makeHandler({
         resolve: async (hostname) => {
           const found = sandbox.alb.resolve(hostname);
-          if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
+          if (found.length === 0) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
           return found;
         },
         timeoutMs: 5_000,

@@ -92,6 +92,11 @@ const SCHEMAS: Record<string, Schema> = {
       albHostname: text("The ALB's DNS name."),
       servedFingerprint256: text("SHA-256 fingerprint of the certificate the ALB served when last verified."),
       servedNotAfter: dateTime("When that certificate expires."),
+      "milvusAuth?": {
+        type: "string",
+        enum: ["none", "password", "token"],
+        description: "How Milvus was called when last verified: without credentials, with a username and password, or a token (from `target.milvusCredentials`).",
+      },
       lastVerified: dateTime("When the endpoint was last verified through the ALB."),
       lastExecution: text("The execution that last verified it."),
     },
@@ -101,6 +106,10 @@ const SCHEMAS: Record<string, Schema> = {
     cluster: object({ name: text(), region: text() }),
     namespace: text(),
     service: object({ name: text(), port: { type: "integer" } }),
+    "milvusCredentials?": object(
+      { secretsManager: object({ secretId: text() }) },
+      "The Secrets Manager secret verify-connection reads Milvus's credentials from: a reference, never the values.",
+    ),
     ingress: object({
       name: text(),
       host: text(),

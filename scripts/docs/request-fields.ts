@@ -20,6 +20,12 @@ export const FIELD_MEANINGS: Readonly<Record<string, string>> = {
   "milvus.namespace": "Namespace of the Milvus Service.",
   "milvus.service": "Name of the Milvus Service: the Ingress backend, and the Service switched to `ClusterIP` at the cutover.",
   "milvus.port": "The Service's gRPC port, the Ingress backend port.",
+  "milvus.credentials":
+    "Credentials for a Milvus with authentication on (`common.security.authorizationEnabled: true`). verify-connection reads them when it calls Milvus; only the reference travels in the workflow. Omitted: Milvus is called without credentials.",
+  "milvus.credentials.secretsManager":
+    'A Secrets Manager secret whose value is JSON `{"username": "...", "password": "..."}` or `{"token": "..."}` (an API key, or `user:password`), sent as `@zilliz/milvus2-sdk-node` sends them.',
+  "milvus.credentials.secretsManager.secretId":
+    "The secret's name or ARN. The deployed stack may read only the ARNs in its `milvusCredentialSecretArns` context value.",
   ingress: "The Ingress milvus-l7 creates, and through it the ALB.",
   "ingress.name": "Name of the Ingress (in the Milvus namespace).",
   "ingress.host":

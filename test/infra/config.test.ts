@@ -14,6 +14,7 @@ describe("parseConfig", () => {
       certificateSecretArns: [],
       certificateBuckets: [],
       kmsKeyArns: [],
+      milvusCredentialSecretArns: [],
       route53HostedZoneIds: [],
       vpc: undefined,
       alarmEmail: undefined,
@@ -29,6 +30,8 @@ describe("parseConfig", () => {
       parseConfig(read({ apiVpcEndpointIds: "vpce-0123456789abcdef0, vpce-0123456789abcdef0", apiRateLimit: "5", apiBurstLimit: 9, setApiGatewayLogsRole: "true" })).api,
     ).toEqual({ vpcEndpointIds: ["vpce-0123456789abcdef0"], rateLimit: 5, burstLimit: 9, setAccountLogsRole: true });
     expect(parseConfig(read({ route53HostedZoneIds: '["Z0123456789ABCDEFGHIJ"]' })).route53HostedZoneIds).toEqual(["Z0123456789ABCDEFGHIJ"]);
+    const milvusSecret = "arn:aws:secretsmanager:us-east-2:123456789012:secret:milvus-l7/milvus-credentials-Ab12Cd";
+    expect(parseConfig(read({ milvusCredentialSecretArns: `${milvusSecret},${milvusSecret}` })).milvusCredentialSecretArns).toEqual([milvusSecret]);
   });
 
   it("reads lists as comma-separated strings (-c k=a,b) or JSON (cdk.json, -c 'k=[…]')", () => {
@@ -68,6 +71,7 @@ describe("parseConfig", () => {
     [{ clusterName: "-bad" }, /"clusterName" is "-bad": must be an EKS cluster name/],
     [{ milvusNamespaces: "Milvus" }, /"milvusNamespaces" has "Milvus": each item must be a Kubernetes namespace name/],
     [{ certificateSecretArns: "my-secret" }, /"certificateSecretArns" has "my-secret": each item must be a Secrets Manager secret ARN/],
+    [{ milvusCredentialSecretArns: "milvus-l7/milvus-root" }, /"milvusCredentialSecretArns" has "milvus-l7\/milvus-root": each item must be a Secrets Manager secret ARN/],
     [{ certificateBuckets: [{ bucket: "Bad_Bucket" }] }, /"certificateBuckets" has .*"bucket": "<s3 bucket name>"/],
     [{ certificateBuckets: [{ bucket: "certs", prefix: "live/*" }] }, /"prefix" is a literal key prefix/],
     [{ kmsKeyArns: "alias/aws/secretsmanager" }, /"kmsKeyArns" has .*KMS key ARN/],

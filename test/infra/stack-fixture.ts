@@ -5,6 +5,7 @@ import type { StepName as Step } from "../../statemachine/steps";
 import { type Statement, type Synthesized, identityStatements, logicalIdOf, policyOfRole, render, synthesize } from "./synth";
 
 export const SECRET_ARN = "arn:aws:secretsmanager:us-east-2:123456789012:secret:milvus-l7/milvus-demo.milvus.io-Qx7pZ2";
+export const MILVUS_SECRET_ARN = "arn:aws:secretsmanager:us-east-2:123456789012:secret:milvus-l7/milvus-credentials-Ab12Cd";
 export const KMS_KEY_ARN = "arn:aws:kms:us-east-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 export const HOSTED_ZONE = "Z0123456789ABCDEFGHIJ";
 export const CONTEXT = {
@@ -14,6 +15,7 @@ export const CONTEXT = {
   // Two prefixes in one bucket (one S3 rule for both) and a whole second bucket (a rule of its own).
   certificateBuckets: [{ bucket: "milvus-certs", prefix: "/letsencrypt/live/" }, "milvus-certs/cert-manager", "other-certs"],
   kmsKeyArns: [KMS_KEY_ARN],
+  milvusCredentialSecretArns: [MILVUS_SECRET_ARN],
   route53HostedZoneIds: [HOSTED_ZONE],
   alarmEmail: "platform@example.com",
 };

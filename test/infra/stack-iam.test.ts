@@ -1,7 +1,7 @@
 // The stack's IAM, synthesized without bundling (the function code does not change a policy): no wildcard
 // actions, Resource "*" only where AWS allows nothing else, and each role holding exactly its own grants.
 import { describe, expect, it } from "vitest";
-import { ACM_CERTIFICATES, CERT_OBJECTS, CLUSTER_ARN, DNS_CHANGES, EXECUTIONS, HOSTED_ZONE, KMS_KEY_ARN, SCOPED_WILDCARD_RESOURCES, SECRET_ARN, WILDCARD_RESOURCE_ACTIONS, synthesizedStack } from "./stack-fixture";
+import { ACM_CERTIFICATES, CERT_OBJECTS, CLUSTER_ARN, DNS_CHANGES, EXECUTIONS, HOSTED_ZONE, KMS_KEY_ARN, MILVUS_SECRET_ARN, SCOPED_WILDCARD_RESOURCES, SECRET_ARN, WILDCARD_RESOURCE_ACTIONS, synthesizedStack } from "./stack-fixture";
 import { identityStatements, logicalIdOf, render, type Statement } from "./synth";
 import { REGISTRY_TABLE } from "../../functions/lib/registry";
 import { KUBERNETES_STEPS } from "../../infra/constructs/workflow-functions";
@@ -79,8 +79,13 @@ describe("IAM", () => {
     ]);
   });
 
-  it("verify-connection: no ACM access, nor any other beyond its logs (the trust anchors come with the certificate)", () => {
-    expect(grants("verifyConnection")).toEqual([]);
+  it("verify-connection: only the configured Milvus credentials secrets, decrypted through Secrets Manager only (no ACM: the trust anchors come with the certificate)", () => {
+    const [read, decrypt, ...rest] = nonLogStatements("verifyConnection");
+    expect(rest).toEqual([]);
+    expect([read?.Action, read?.Resource, read?.Condition]).toEqual([["secretsmanager:GetSecretValue"], [MILVUS_SECRET_ARN], undefined]);
+    expect([decrypt?.Action, decrypt?.Resource]).toEqual([["kms:Decrypt"], [KMS_KEY_ARN]]);
+    expect(Object.keys(decrypt?.Condition ?? {})).toEqual(["StringEquals"]);
+    expect(((decrypt?.Condition?.StringEquals?.["kms:ViaService"] ?? []) as unknown[]).map(render)).toEqual(["secretsmanager.{AWS::Region}.amazonaws.com"]);
   });
 
   it("record-deployment: PutItem on the table, DeleteItem of lease items only (its TransactWriteItems)", () => {

@@ -67,6 +67,12 @@ describe("private setup: Lambdas in the VPC, a PRIVATE API, the API Gateway logs
     s.template.resourceCountIs("AWS::EC2::SecurityGroup", 0);
   });
 
+  it("tells resolve-request that verify-connection runs in the VPC (internal ALBs allowed)", () => {
+    const fns = s.template.findResources("AWS::Lambda::Function");
+    const env = fns[logicalIdOf(s.stack, s.stack.functions["resolve-request"])]?.Properties.Environment.Variables;
+    expect(env.VERIFIER_IN_VPC).toBe("true");
+  });
+
   it("grants the ENI actions (Resource *) to the in-VPC roles only", () => {
     const eniPolicies = new Set(
       identityStatements(s.json)
@@ -204,7 +210,7 @@ describe("the bare defaults (a clean clone's `cdk synth`)", () => {
     Annotations.fromStack(s.stack).hasWarning("/MilvusL7Test", Match.stringLikeRegexp("clusterName is the synth placeholder"));
   });
 
-  it("grants no certificate source and no hosted zone when none is configured", () => {
+  it("grants no certificate source, Milvus credentials secret or hosted zone when none is configured", () => {
     const actions = identityStatements(s.json).flatMap((st) => st.Action);
     for (const a of ["secretsmanager:GetSecretValue", "s3:GetObject", "kms:Decrypt", "route53:ChangeResourceRecordSets"]) {
       expect(actions).not.toContain(a);
@@ -218,6 +224,14 @@ describe("the bare defaults (a clean clone's `cdk synth`)", () => {
     const fns = s.template.findResources("AWS::Lambda::Function");
     const resolve = fns[logicalIdOf(s.stack, s.stack.functions["resolve-request"])]?.Properties.Environment.Variables;
     expect(resolve.CERTIFICATE_BUCKETS).toBe("[]");
+  });
+
+  it("tells resolve-request that verify-connection runs outside any VPC (internal ALBs refused)", () => {
+    const fns = s.template.findResources("AWS::Lambda::Function");
+    for (const step of STEPS) {
+      const env = fns[logicalIdOf(s.stack, s.stack.functions[step])]?.Properties.Environment?.Variables ?? {};
+      expect(env.VERIFIER_IN_VPC, step).toBe(step === "resolve-request" ? "false" : undefined);
+    }
   });
 });
 

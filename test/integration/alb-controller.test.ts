@@ -128,7 +128,7 @@ async function warning(name: string, reason: string): Promise<CoreV1Event> {
 
 /** SHA-256 fingerprint of the leaf the listener serves for SNI `servername`, and the negotiated ALPN. */
 async function served(hostname: string, servername = HOST): Promise<{ fingerprint: string; alpn: string | false }> {
-  const addr = alb.resolve(hostname);
+  const [addr] = alb.resolve(hostname);
   if (!addr) throw new Error(`${hostname} does not resolve`);
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
@@ -150,7 +150,7 @@ async function served(hostname: string, servername = HOST): Promise<{ fingerprin
 
 /** One raw HTTP/2 request through the ALB: SNI and :authority are separate knobs, as they are on the wire. */
 async function rawRequest(hostname: string, authority: string, path = "/milvus.proto.milvus.MilvusService/GetVersion") {
-  const addr = alb.resolve(hostname);
+  const [addr] = alb.resolve(hostname);
   if (!addr) throw new Error(`${hostname} does not resolve`);
   const session = http2.connect(`https://${HOST}`, {
     createConnection: () =>
@@ -186,7 +186,7 @@ async function rawRequest(hostname: string, authority: string, path = "/milvus.p
 }
 
 function milvusThroughAlb(hostname: string, opts: { authority?: string } = {}): MilvusClient {
-  const addr = alb.resolve(hostname);
+  const [addr] = alb.resolve(hostname);
   if (!addr) throw new Error(`${hostname} does not resolve`);
   const client = new MilvusClient({
     address: `${addr.address}:${addr.port}`,
@@ -230,6 +230,7 @@ beforeAll(async () => {
     publishDelayMs: PUBLISH_MS,
     healthyDelayMs: HEALTHY_MS,
     certificateRefreshMs: 100,
+    nodes: 3,
   });
 });
 
@@ -473,13 +474,38 @@ describe("ALB controller stand-in: changes after the ALB exists", () => {
     expect(Date.now() - changedAt).toBeGreaterThanOrEqual(1_400);
   });
 
+  it("resolves to every node, each its own listener serving the certificate and routing gRPC", async () => {
+    const nodes = alb.resolve(hostname);
+    expect(nodes).toHaveLength(3);
+    expect(new Set(nodes.map((n) => n.port)).size).toBe(3);
+    expect(alb.listeners().find((l) => l.name === "renew")?.ports).toEqual(nodes.map((n) => n.port));
+    const first = await servedUnverified(hostname, host, 0);
+    for (const i of [1, 2]) expect(await servedUnverified(hostname, host, i)).toBe(first);
+  });
+
+  it("one node keeps serving the previous certificate (nodeCertificateLagMs) until the fault is cleared", async () => {
+    const current = await servedUnverified(hostname, host);
+    alb.setFault({ nodeCertificateLagMs: { 1: Number.POSITIVE_INFINITY } });
+    // A renewal from the same CA, as a real CA issues it: only the fingerprint tells the two apart.
+    const renewed = await certificateSet([host], { ca: set });
+    await importCertificate(renewed, arn);
+    const after = new X509Certificate(renewed.leaf.certPem).fingerprint256;
+    await eventually("nodes 0 and 2 on the renewal", async () =>
+      (await servedUnverified(hostname, host, 0)) === after && (await servedUnverified(hostname, host, 2)) === after,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await servedUnverified(hostname, host, 1)).toBe(current);
+    alb.setFault({});
+    await eventually("node 1 on the renewal", async () => (await servedUnverified(hostname, host, 1)) === after, 5_000);
+  });
+
   it("an Ingress that turns invalid warns and its ALB keeps the last good configuration", async () => {
     await apply(ingress("renew", host, milvusAnnotations(arn, { "alb.ingress.kubernetes.io/success-codes": "0-200" })));
     const event = await warning("renew", "FailedDeployModel");
     // The target group exists already, so the failing call is ModifyTargetGroup.
     expect(event.message).toMatch(/ModifyTargetGroup, .*Health check matcher GRPC code '0-200' must be within '0-99' inclusive$/);
     expect(await hostnameOf("renew")).toBe(hostname);
-    expect(alb.resolve(hostname)).toBeDefined();
+    expect(alb.resolve(hostname)).not.toEqual([]);
   });
 
   it("a scheme change is a new load balancer with an internal- DNS name", async () => {
@@ -489,12 +515,12 @@ describe("ALB controller stand-in: changes after the ALB exists", () => {
       return h !== hostname ? h : undefined;
     });
     expect(internal).toMatch(/^internal-k8s-milvus-renew-[0-9a-f]{10}-\d+\.us-east-2\.elb\.amazonaws\.com$/);
-    expect(alb.resolve(hostname)).toBeUndefined();
+    expect(alb.resolve(hostname)).toEqual([]);
     hostname = internal;
   });
 
   it("deleting the Ingress deletes the ALB and releases the finalizer", async () => {
-    expect(alb.resolve(hostname)).toBeDefined();
+    expect(alb.resolve(hostname)).not.toEqual([]);
     await networking.deleteNamespacedIngress({ name: "renew", namespace: NS });
     await eventually("the Ingress to be gone", async () => {
       try {
@@ -504,14 +530,14 @@ describe("ALB controller stand-in: changes after the ALB exists", () => {
         return (e as { code?: number }).code === 404;
       }
     });
-    expect(alb.resolve(hostname)).toBeUndefined();
+    expect(alb.resolve(hostname)).toEqual([]);
     expect(alb.listeners().find((l) => l.name === "renew")).toBeUndefined();
   });
 });
 
 /** The served leaf's fingerprint, not verifying the chain (a renewal in these tests has a new root). */
-function servedUnverified(hostname: string, servername: string): Promise<string> {
-  const addr = alb.resolve(hostname);
+function servedUnverified(hostname: string, servername: string, node = 0): Promise<string> {
+  const addr = alb.resolve(hostname)[node];
   if (!addr) return Promise.reject(new Error(`${hostname} does not resolve`));
   return new Promise((resolve, reject) => {
     const socket = tls.connect({ host: addr.address, port: addr.port, servername, rejectUnauthorized: false, ALPNProtocols: ["h2"] });

@@ -14,7 +14,7 @@ import { fileRegistry } from "../../cli/file-registry";
 import type { CliIo } from "../../cli/io";
 import { loadKubeconfig } from "../../cli/kubeconfig";
 import { localExecutionId, localHolderRunning } from "../../cli/local-steps";
-import { type RunInjections, type RunSummary, runCommand } from "../../cli/run";
+import { INTERNAL_ALB_WARNING, type RunInjections, type RunSummary, runCommand } from "../../cli/run";
 import { RegistryError } from "../../functions/lib/errors";
 import { eksToken } from "../../functions/lib/kube";
 import type { DeploymentRecord } from "../../functions/lib/registry";
@@ -51,7 +51,7 @@ beforeAll(async () => {
     },
     resolve: async (hostname) => {
       const found = sandbox.alb.resolve(hostname);
-      if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
+      if (found.length === 0) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
       return found;
     },
     watchSeconds: 1,
@@ -127,6 +127,7 @@ describe("milvus-l7 run against the sandbox", () => {
           serviceType: "ClusterIP",
           previousServiceType: "ClusterIP",
           milvusVersion: "v2.5.4",
+          milvusAuth: "none",
         },
       ],
       registry: join(dir, "main.registry.json"),
@@ -218,6 +219,28 @@ describe("milvus-l7 run against the sandbox", () => {
     expect(existsSync(join(dir, "no-credentials.registry.json"))).toBe(false);
     expect(existsSync(join(dir, "no-credentials.jsonl"))).toBe(false);
     expect(sandbox.kube.mutations.length).toBe(mutations);
+  });
+
+  it("an internal ALB: warns that this machine must reach the VPC, then runs (not a refusal)", async () => {
+    // Another Milvus release and Ingress: a new internal ALB rather than a scheme change of the demo's.
+    sandbox.addMilvusService("milvus-internal");
+    const internal = join(dir, "internal.json");
+    const request = JSON.parse(readFileSync(requestFile, "utf8")) as { milvus: Record<string, unknown>; ingress: Record<string, unknown> };
+    writeFileSync(
+      internal,
+      JSON.stringify({
+        ...request,
+        milvus: { ...request.milvus, service: "milvus-internal" },
+        ingress: { ...request.ingress, name: "milvus-internal", scheme: "internal" },
+      }),
+    );
+    const io = captured();
+    const code = await runCommand([internal, "--kubeconfig", kubeconfigFile, "--json", "--name", "internal", ...files("internal")], io, inject);
+    expect(io.err()).toBe(`milvus-l7 run: warning: ${INTERNAL_ALB_WARNING}\n`);
+    expect(io.err()).toContain("ingress.scheme is internal");
+    expect(code, io.out()).toBe(0);
+    const summary = JSON.parse(io.out().trim()) as RunSummary;
+    expect(summary.targets[0]?.albHostname).toMatch(/^internal-k8s-/);
   });
 });
 

@@ -26,7 +26,9 @@ describe("milvus-l7 demo --json", () => {
           milvusVersion: "v2.5.4",
           serviceType: "ClusterIP",
           previousServiceType: "LoadBalancer",
-          warnings: [expect.stringContaining("Helm")],
+          milvusAuth: "none",
+          // The Service's Helm warning, then verify-connection's: an open Milvus behind an internet-facing ALB.
+          warnings: [expect.stringContaining("Helm"), expect.stringContaining("anyone who can resolve the host")],
         },
       ],
     });

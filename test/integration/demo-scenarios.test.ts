@@ -17,10 +17,13 @@ const FINGERPRINT = /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/;
 interface Target {
   host: string;
   albHostname: string;
+  addressesVerified: number;
   servedFingerprint256: string;
   servedNotAfter: string;
   serviceType: string;
   previousServiceType: string;
+  milvusAuth: string;
+  warnings: string[];
 }
 interface RunSummary {
   label: string;
@@ -71,6 +74,9 @@ const OUTCOMES: Record<string, (code: number, s: Summary) => void> = {
     expect(s.targets).toEqual([
       expect.objectContaining({ host: "milvus-demo.milvus.io", servedFingerprint256: expect.stringMatching(FINGERPRINT), previousServiceType: "LoadBalancer", serviceType: "ClusterIP" }),
     ]);
+    // The demo's Milvus has no authentication and the ALB is internet-facing: said, with how to close it.
+    expect(s.targets[0]?.milvusAuth).toBe("none");
+    expect(s.targets[0]?.warnings).toContainEqual(expect.stringContaining("anyone who can resolve the host can read and write its collections"));
     expect(s).not.toHaveProperty("runs");
   },
 
@@ -110,6 +116,45 @@ const OUTCOMES: Record<string, (code: number, s: Summary) => void> = {
     expect(s.targets).toEqual([]);
   },
 
+  "stale-alb-node"(code, s) {
+    expect(code).toBe(1);
+    const [deployed, renewal] = s.runs ?? [];
+    expect(s.runs?.map((r) => [r.label, r.status])).toEqual([
+      ["first deployment", "SUCCEEDED"],
+      ["renewal", "FAILED"],
+    ]);
+    // Every node was verified on the way in.
+    expect(deployed?.targets[0]?.addressesVerified).toBe(2);
+    const observed = renewal?.observed as {
+      albAddresses: string[];
+      staleNode: string;
+      previousCertificate: string;
+      renewedCertificate: string;
+      sameIssuer: boolean;
+      registryServedFingerprint256: string[];
+    };
+    expect(observed.albAddresses).toHaveLength(2);
+    expect(observed.sameIssuer).toBe(true);
+    // The Cause names the node, what it served and what was imported.
+    expect(s).toMatchObject({ scenario: "stale-alb-node", status: "FAILED", error: "EndpointNotReady", serviceTypeInCluster: "ClusterIP" });
+    expect(s.cause).toContain(`(${observed.staleNode}, address 2 of 2) serves a different certificate`);
+    expect(s.cause).toContain(`served SHA-256 ${observed.previousCertificate}`);
+    expect(s.cause).toContain(`imported SHA-256 ${observed.renewedCertificate}`);
+    // Nothing changed in the cluster, and the registry still holds what every node provably served.
+    expect(s.changesInCluster).toEqual([]);
+    expect(observed.registryServedFingerprint256).toEqual([observed.previousCertificate]);
+  },
+
+  "internal-alb-refused"(code, s) {
+    expect(code).toBe(1);
+    expect(s).toMatchObject({ scenario: "internal-alb-refused", status: "FAILED", error: "InvalidRequest", serviceTypeInCluster: "LoadBalancer", ingressInCluster: "absent" });
+    expect(s.cause).toContain("ingress.scheme: is internal, but this stack runs verify-connection outside the VPC");
+    for (const key of ["vpcId", "vpcSubnetIds", "securityGroupId"]) expect(s.cause).toContain(`-c ${key}=`);
+    // Refused by the first step: no certificate imported, nothing written to the cluster.
+    expect(s.certificateArn).toBeUndefined();
+    expect(s.changesInCluster).toEqual([]);
+  },
+
   "bad-request"(code, s) {
     expect(code).toBe(1);
     expect(s).toMatchObject({ scenario: "bad-request", status: "FAILED", error: "InvalidRequest", serviceTypeInCluster: "LoadBalancer", ingressInCluster: "absent" });
@@ -117,6 +162,34 @@ const OUTCOMES: Record<string, (code: number, s: Summary) => void> = {
     // Rejected by the first step: no certificate imported, nothing written to the cluster.
     expect(s.certificateArn).toBeUndefined();
     expect(s.changesInCluster).toEqual([]);
+  },
+
+  "milvus-auth"(code, s) {
+    expect(code).toBe(0);
+    expect(s).toMatchObject({ scenario: "milvus-auth", status: "SUCCEEDED", serviceTypeInCluster: "ClusterIP" });
+    expect(s.targets[0]?.milvusAuth).toBe("password");
+    expect(s.targets[0]?.warnings.join(" ")).not.toContain("anyone who can resolve");
+  },
+
+  "milvus-auth-token"(code, s) {
+    expect(code).toBe(0);
+    expect(s).toMatchObject({ scenario: "milvus-auth-token", status: "SUCCEEDED", serviceTypeInCluster: "ClusterIP" });
+    expect(s.targets[0]?.milvusAuth).toBe("token");
+  },
+
+  "milvus-auth-missing"(code, s) {
+    expect(code).toBe(1);
+    expect(s).toMatchObject({ scenario: "milvus-auth-missing", status: "FAILED", error: "MilvusUnauthenticated", serviceTypeInCluster: "LoadBalancer" });
+    expect(s.cause).toContain("requires authentication");
+    expect(s.cause).toContain("milvus.credentials");
+    expect(s.changesInCluster).toEqual([`apply Ingress ${DEMO_INGRESS}`]);
+  },
+
+  "milvus-auth-wrong"(code, s) {
+    expect(code).toBe(1);
+    expect(s).toMatchObject({ scenario: "milvus-auth-wrong", status: "FAILED", error: "MilvusUnauthenticated", serviceTypeInCluster: "LoadBalancer" });
+    expect(s.cause).toMatch(/refused the credentials in secret arn:aws:secretsmanager:[^ ]+:secret:milvus-l7\/milvus-credentials-/);
+    expect(s.changesInCluster).toEqual([`apply Ingress ${DEMO_INGRESS}`]);
   },
 
   dns(code, s) {
@@ -129,6 +202,32 @@ const OUTCOMES: Record<string, (code: number, s: Summary) => void> = {
       aliasRecords: [`milvus-demo.milvus.io A → dualstack.${alb}`, `milvus-demo.milvus.io AAAA → dualstack.${alb}`],
       finalVerificationVia: "dns",
     });
+  },
+
+  "milvus-operator"(code, s) {
+    expect(code).toBe(0);
+    expect(s).toMatchObject({ scenario: "milvus-operator", status: "SUCCEEDED", serviceTypeInCluster: "ClusterIP", ingressInCluster: "present" });
+    expect(s.targets[0]).toMatchObject({ service: "milvus-op-milvus", previousServiceType: "LoadBalancer", serviceType: "ClusterIP" });
+    // Through the CR: milvus-l7 patched the Milvus, never the Service, which only the Operator changed.
+    expect(s.changesInCluster).toEqual([`apply Ingress ${DEMO_INGRESS}`, "patch Milvus milvus/milvus-op"]);
+    expect(s.observed).toEqual({
+      milvusServiceType: "ClusterIP",
+      milvusStatus: "Healthy",
+      serviceController: "Milvus milvus-op",
+      serviceWrites: ["update by manager"],
+    });
+    const warnings = s.targets[0]?.warnings ?? [];
+    expect(warnings.join(" ")).not.toMatch(/helm/i);
+    expect(warnings).toContainEqual(expect.stringContaining("Milvus milvus/milvus-op now holds spec.components.proxy.serviceType=ClusterIP"));
+  },
+
+  "milvus-cluster-v1alpha1"(code, s) {
+    expect(code).toBe(1);
+    expect(s).toMatchObject({ scenario: "milvus-cluster-v1alpha1", status: "FAILED", error: "KubernetesConflict", serviceTypeInCluster: "LoadBalancer", ingressInCluster: "absent" });
+    expect(s.cause).toContain("is controlled by MilvusCluster milvus-legacy (milvus.io/v1alpha1)");
+    expect(s.cause).toContain("Migrate it to a Milvus (milvus.io/v1beta1)");
+    // Refused by ApplyIngress's preflight: nothing written to the cluster.
+    expect(s.changesInCluster).toEqual([]);
   },
 };
 

@@ -6,7 +6,7 @@ import { CoreV1Api } from "@kubernetes/client-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type AuthResult, eksTokenAuthenticator, type KubeApiServer, seedMilvusRelease, startKubeApiServer } from "../../sandbox/kube";
+import { type AuthResult, type AuthenticatorPartition, eksTokenAuthenticator, type KubeApiServer, seedMilvusRelease, startKubeApiServer } from "../../sandbox/kube";
 import { kubeConfig, mergePatch, NOW, rejection } from "../kube-api";
 
 let server: KubeApiServer;
@@ -167,6 +167,35 @@ describe("EKS bearer tokens", () => {
     expect(reason(authenticate(padded))).toContain("illegal base64 data");
     const extra = `k8s-aws-v1.${Buffer.from(`${url}&Foo=bar`).toString("base64url")}`;
     expect(reason(authenticate(extra))).toContain('non-whitelisted query parameter "Foo"');
+  });
+
+  // kubernetes-sigs/aws-iam-authenticator v0.7.18, pkg/token/token_test.go TestSTSEndpoints: the hosts each
+  // partition's authenticator accepts and refuses.
+  const STS_ENDPOINT_CASES: { partition: AuthenticatorPartition; host: string; accepted: boolean }[] = [
+    { partition: "aws", host: "sts.amazonaws.com", accepted: true },
+    { partition: "aws", host: "sts.us-west-2.amazonaws.com", accepted: true },
+    { partition: "aws", host: "sts-fips.us-east-1.amazonaws.com", accepted: true },
+    { partition: "aws", host: "sts.us-west-2.api.aws", accepted: true },
+    { partition: "aws", host: "sts.amazonaws.com.cn", accepted: false },
+    { partition: "aws-cn", host: "sts.cn-north-1.amazonaws.com.cn", accepted: true },
+    { partition: "aws-cn", host: "sts.cn-north-1.api.amazonwebservices.com.cn", accepted: true },
+    { partition: "aws-cn", host: "sts.amazonaws.com", accepted: false },
+    { partition: "aws-cn", host: "sts-fips.us-east-1.amazonaws.com", accepted: false },
+    { partition: "aws-us-gov", host: "sts.us-gov-east-1.amazonaws.com", accepted: true },
+    { partition: "aws-us-gov", host: "sts.amazonaws.com", accepted: false },
+  ];
+
+  it.each(STS_ENDPOINT_CASES)("in partition $partition, $host is accepted: $accepted", async ({ partition, host, accepted }) => {
+    const check = eksTokenAuthenticator({ now: () => NOW, partition });
+    expect(check(await eksToken({ host })).ok).toBe(accepted);
+  });
+
+  it("refuses a China token presigned for the commercial host, naming it as the authenticator does", async () => {
+    const china = eksTokenAuthenticator({ now: () => NOW, partition: "aws-cn" });
+    expect(reason(china(await eksToken({ host: "sts.cn-north-1.amazonaws.com" })))).toBe(
+      'input token was not properly formatted: unexpected hostname "sts.cn-north-1.amazonaws.com" in pre-signed URL',
+    );
+    expect(reason(china(await eksToken({ host: "sts.amazonaws.com" })))).toContain("global endpoint unsupported in partition aws-cn");
   });
 
   it("guards the stand-in: 401 Unauthorized without a valid token, the user recorded with one", async () => {

@@ -52,7 +52,7 @@ describe("the Service cutover to ClusterIP", () => {
     seedMilvusRelease(server);
   });
 
-  it("rejects a patch that only sets type ClusterIP, naming externalTrafficPolicy and loadBalancerSourceRanges", async () => {
+  it("rejects a patch that only sets type ClusterIP while loadBalancerSourceRanges remain (the unchanged externalTrafficPolicy is wiped)", async () => {
     const before = server.get<V1Service>("Service", "milvus", "milvus-demo");
     const mutations = server.mutations.length;
     const { code, status } = await rejection(
@@ -63,14 +63,10 @@ describe("the Service cutover to ClusterIP", () => {
     );
     expect(code).toBe(422);
     expect(status.reason).toBe("Invalid");
-    expect(status.message).toContain(
-      'spec.externalTrafficPolicy: Invalid value: "Cluster": may only be set for externally-accessible services',
+    expect(status.message).toBe(
+      "Service \"milvus-demo\" is invalid: spec.LoadBalancerSourceRanges: Forbidden: may only be used when `type` is 'LoadBalancer'",
     );
-    expect(status.message).toContain("spec.LoadBalancerSourceRanges: Forbidden: may only be used when `type` is 'LoadBalancer'");
-    expect(status.details?.causes?.map((c) => c.field)).toEqual([
-      "spec.LoadBalancerSourceRanges",
-      "spec.externalTrafficPolicy",
-    ]);
+    expect(status.details?.causes?.map((c) => c.field)).toEqual(["spec.LoadBalancerSourceRanges"]);
     // Nothing was stored: still the L4 Service, same resourceVersion.
     const after = server.get<V1Service>("Service", "milvus", "milvus-demo");
     expect(after?.spec?.type).toBe("LoadBalancer");

@@ -110,7 +110,7 @@ describe("kubectl against the stand-in", () => {
     const run = await kubectl(["patch", "svc", "milvus-demo", "-n", "milvus", "--type", "merge", "-p", '{"spec":{"type":"ClusterIP"}}']);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('The Service "milvus-demo" is invalid');
-    expect(run.stderr).toContain('spec.externalTrafficPolicy: Invalid value: "Cluster"');
+    expect(run.stderr).toContain("spec.LoadBalancerSourceRanges: Forbidden: may only be used when `type` is 'LoadBalancer'");
     expect(server.get<V1Service>("Service", "milvus", "milvus-demo")?.spec?.type).toBe("LoadBalancer");
   });
 

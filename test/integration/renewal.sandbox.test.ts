@@ -74,4 +74,30 @@ describe("renewal from the ACM 'Approaching Expiration' event", () => {
     expect(run.status).toBe("SUCCEEDED");
     expect(run.output).toMatchObject({ status: "SKIPPED" });
   });
+
+  // Last: it leaves ACM ahead of the registry. A renewal from the same CA chains to the same trusted root as the
+  // certificate it replaces, so only the fingerprint comparison can tell that an ALB node still serves the old one.
+  it("a renewal one ALB node has not picked up ends EndpointNotReady naming the node and what it served", async () => {
+    const records = await sandbox.registry.forCertificate(arn);
+    const previous = records[0]?.servedFingerprint256 ?? "";
+    const renewed = await sandbox.newCertificate([HOST, SECOND_HOST], { notAfter: new Date(Date.now() + 200 * 86_400_000) });
+    expect(renewed.root.certPem).toBe((await sandbox.newCertificate()).root.certPem);
+    await sandbox.storeInSecret(renewed);
+    sandbox.alb.setFault({ nodeCertificateLagMs: { 1: Number.POSITIVE_INFINITY } });
+    try {
+      const event = sample("acm-approaching-expiration.json");
+      event.resources = [arn];
+      const run = await sandbox.run(event);
+      expect(run.error).toBe("EndpointNotReady");
+      const staleNodes = records.map((r) => sandbox.alb.resolve(r.albHostname)[1]?.port);
+      const port = Number(/\(127\.0\.0\.1:(\d+), address 2 of 2\) serves a different certificate/.exec(run.cause ?? "")?.[1]);
+      expect(staleNodes).toContain(port);
+      expect(run.cause).toContain(`served SHA-256 ${previous}`);
+      expect(run.cause).toContain(`imported SHA-256 ${fingerprintOf(renewed.leaf.certPem)}`);
+      // Not recorded as served: the registry still says what every node provably served.
+      expect((await sandbox.registry.forCertificate(arn)).map((r) => r.servedFingerprint256)).toEqual([previous, previous]);
+    } finally {
+      sandbox.alb.setFault({});
+    }
+  });
 });

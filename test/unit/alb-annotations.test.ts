@@ -117,7 +117,13 @@ describe("injection attempts", () => {
 });
 
 describe("listen-ports", () => {
-  accepts("listen-ports", ['[{"HTTPS":443}]', '[{"HTTP": 80}, {"HTTPS": 443}]', '[{"HTTPS":8443},{"HTTPS":443}]']);
+  accepts("listen-ports", ['[{"HTTPS":443}]', '[{"HTTPS":8443},{"HTTPS":443}]']);
+  accepts("listen-ports", ['[{"HTTP": 80}, {"HTTPS": 443}]'], { [`${A}ssl-redirect`]: "443" });
+  rejects(
+    "listen-ports",
+    ['[{"HTTP": 80}, {"HTTPS": 443}]'],
+    `lists an HTTP listener (80) without ${A}ssl-redirect: it would forward plaintext to Milvus's gRPC target group`,
+  );
   rejects("listen-ports", ["HTTPS:443", "[{HTTPS:443}]", "443"], "must be a JSON list of {\"HTTPS\": port}");
   rejects("listen-ports", ["[]"], "the list is empty");
   rejects("listen-ports", ['[{"HTTP":80}]'], 'must include an HTTPS listener, e.g. [{"HTTPS":443}]');
@@ -252,7 +258,9 @@ describe("other documented annotations", () => {
   rejects("shield-advanced-protection", ["yes", "enabled"], "must be true or false");
   accepts("backend-protocol", ["HTTP", "HTTPS"]);
   rejects("backend-protocol", ["GRPC"], "must be one of HTTP, HTTPS");
-  accepts("auth-type", ["none", "oidc", "cognito"]);
+  accepts("auth-type", ["none"]);
+  rejects("auth-type", ["oidc", "cognito"], "which gRPC clients (the Milvus SDKs) cannot follow");
+  rejects("auth-type", ["basic"], "must be none");
   rejects("auth-session-timeout", ["0", "604801"], "must be an integer from 1 to 604800 seconds");
   accepts("minimum-load-balancer-capacity", ["CapacityUnits=1000", "CapacityUnits=0"]);
   rejects("minimum-load-balancer-capacity", ["Units=1000", "CapacityUnits=-1"], "must be CapacityUnits=<non-negative integer>");

@@ -477,6 +477,14 @@ describe("GET /deployments", () => {
     expect(JSON.stringify(body)).not.toContain("BEGIN");
   });
 
+  it("shows how Milvus was called and the credentials secret's reference (never its values)", async () => {
+    const milvusCredentials = { secretsManager: { secretId: "milvus-l7/milvus-credentials" } };
+    deps = { ...deps, registry: fakeRegistry([{ ...RECORD, target: { ...RECORD.target, milvusCredentials }, milvusAuth: "password" }]) };
+    const [d] = expectJson(await call(read("api-list-deployments")), 200).deployments;
+    expect(d.milvusAuth).toBe("password");
+    expect(d.target.milvusCredentials).toEqual(milvusCredentials);
+  });
+
   it("answers 503 when the registry is throttled and 500 when it is refused", async () => {
     registry.failWith = new AwsUnavailable("AWS throttled dynamodb:Scan");
     const res = await call(read("api-list-deployments"));

@@ -157,8 +157,14 @@ describe("lines", () => {
       " — poll 2/35: address k8s-a.elb.amazonaws.com, controller still deploying",
     );
     expect(exitDetail("CutOver", { service: { previousType: "LoadBalancer", type: "ClusterIP" } })).toBe(" — Service LoadBalancer → ClusterIP");
+    expect(
+      exitDetail("CutOver", { service: { previousType: "LoadBalancer", type: "ClusterIP", via: "milvus-operator", field: "Milvus milvus/m spec.components.proxy.serviceType" } }),
+    ).toBe(" — Service LoadBalancer → ClusterIP through Milvus milvus/m spec.components.proxy.serviceType");
     expect(exitDetail("ImportCertificate", { importedCertificate: { imported: false, arn: "arn:x" } })).toBe(" — unchanged arn:x");
     expect(exitDetail("ClaimTarget", { lease: { claimed: true, tookOverFrom: "arn:old" } })).toBe(" — lease taken over from arn:old");
+    expect(exitDetail("VerifyThroughAlb", { verification: { milvusVersion: "v2.5.4", addressesVerified: 3, servedFingerprint256: "AA:BB" } })).toBe(
+      " — Milvus v2.5.4 on 3 addresses, served SHA-256 AA:BB",
+    );
     expect(exitDetail("RecordDeployment", {})).toBe("");
     expect(exitDetail("GetIngressStatus", undefined)).toBe("");
   });
@@ -396,7 +402,7 @@ describe("a step whose Catch takes its error", () => {
 });
 
 describe("summaryLines", () => {
-  it("lists each target's ALB, served certificate, Milvus version, Service change and warnings", () => {
+  it("lists each target's ALB with how many of its addresses were verified, served certificate, Milvus version and authentication, Service change and warnings", () => {
     const lines = summaryLines({
       status: "SUCCEEDED",
       certificateArn: "arn:aws:acm:us-east-2:123456789012:certificate/x",
@@ -409,9 +415,11 @@ describe("summaryLines", () => {
           service: "milvus-demo",
           ingress: "milvus-demo",
           albHostname: "k8s-milvus-milvusde-0123456789-1.us-east-2.elb.amazonaws.com",
+          addressesVerified: 3,
           servedFingerprint256: "AA:BB",
           servedNotAfter: "2027-01-01T00:00:00.000Z",
           milvusVersion: "v2.5.4",
+          milvusAuth: "password",
           serviceType: "ClusterIP",
           previousServiceType: "LoadBalancer",
           warnings: ["managed by Helm"],
@@ -423,9 +431,10 @@ describe("summaryLines", () => {
       "status:        SUCCEEDED",
       "certificate:   arn:aws:acm:us-east-2:123456789012:certificate/x (unchanged)",
       "target:        milvus-demo.milvus.io  (milvus/milvus-demo, Ingress milvus-demo)",
-      "  ALB:         k8s-milvus-milvusde-0123456789-1.us-east-2.elb.amazonaws.com",
+      "  ALB:         k8s-milvus-milvusde-0123456789-1.us-east-2.elb.amazonaws.com (3 addresses verified)",
       "  served cert: SHA-256 AA:BB, valid until 2027-01-01T00:00:00.000Z",
       "  Milvus:      v2.5.4",
+      "  Milvus auth: password",
       "  Service:     LoadBalancer → ClusterIP",
       "  warning:     managed by Helm",
     ]);

@@ -25,6 +25,17 @@ describe("EKS token", () => {
     expect(url.searchParams.get("X-Amz-Signature")).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it.each([
+    ["cn-north-1", "https://sts.cn-north-1.amazonaws.com.cn"],
+    ["cn-northwest-1", "https://sts.cn-northwest-1.amazonaws.com.cn"],
+    ["us-gov-west-1", "https://sts.us-gov-west-1.amazonaws.com"],
+    ["eu-central-1", "https://sts.eu-central-1.amazonaws.com"],
+  ])("in %s is presigned for its partition's STS host and region", async (region, origin) => {
+    const url = decode(await eksToken("milvus-eks", region, credentials, new Date("2026-11-26T10:00:00Z")));
+    expect(url.origin).toBe(origin);
+    expect(url.searchParams.get("X-Amz-Credential")).toBe(`AKIAEXAMPLE/20261126/${region}/sts/aws4_request`);
+  });
+
   it("signs the cluster name: another cluster gets another signature", async () => {
     const at = new Date("2026-11-26T10:00:00Z");
     const a = decode(await eksToken("cluster-a", "us-east-2", credentials, at)).searchParams.get("X-Amz-Signature");

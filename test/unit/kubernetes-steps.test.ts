@@ -52,7 +52,7 @@ describe("patch-service", () => {
 
   it("switches the Helm chart's LoadBalancer Service to ClusterIP, keeping ports and selector", async () => {
     const result = await patchService({ target }, deps);
-    expect(result).toMatchObject({ previousType: "LoadBalancer", type: "ClusterIP", changed: true });
+    expect(result).toMatchObject({ previousType: "LoadBalancer", type: "ClusterIP", changed: true, via: "service" });
     const svc = kube.get<Service>("Service", "milvus", "milvus-demo");
     expect(svc?.spec.type).toBe("ClusterIP");
     expect(svc?.spec.externalTrafficPolicy).toBeUndefined();

@@ -77,7 +77,9 @@ const RECORD: DeploymentRecord = {
 const SECRET_RECORD: DeploymentRecord = {
   ...RECORD,
   targetId: "us-east-2/milvus-eks/milvus/milvus-other",
+  target: { ...RECORD.target, milvusCredentials: { secretsManager: { secretId: "milvus-l7/milvus-credentials" } } },
   certificateSource: { secretsManager: { secretId: "milvus-l7/other" } },
+  milvusAuth: "password",
 };
 
 let registryFailure: Error | undefined;

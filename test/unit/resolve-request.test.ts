@@ -2,11 +2,11 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { InvalidRequest } from "../../functions/lib/errors";
 import { DEFAULT_WATCH_SECONDS, WAIT_CAP_SECONDS } from "../../functions/lib/polling";
-import { resolveRequest } from "../../functions/resolve-request/core";
+import { INTERNAL_NEEDS_VPC, type ResolveOptions, resolveRequest } from "../../functions/resolve-request/core";
 
 const EXAMPLE = new URL("../../events/console-start.json", import.meta.url);
 const A = "alb.ingress.kubernetes.io/";
-const OPTS = { defaultRegion: "us-west-2" };
+const OPTS: ResolveOptions = { defaultRegion: "us-west-2" };
 
 type Json = Record<string, unknown>;
 
@@ -124,6 +124,17 @@ describe("resolveRequest", () => {
     expect(resolveRequest(input, OPTS).certificate).toEqual({ source: { secretsManager: { secretId: "milvus-l7/tls" } } });
   });
 
+  it("carries milvus.credentials into the target as a reference only, and leaves it out when absent", () => {
+    const secretId = "arn:aws:secretsmanager:us-east-2:123456789012:secret:milvus-l7/milvus-root-Ab12Cd";
+    const request = minimal();
+    request.milvus = { ...(request.milvus as Json), credentials: { secretsManager: { secretId } } };
+    expect(resolveRequest(request, OPTS).targets[0]?.milvusCredentials).toEqual({ secretsManager: { secretId } });
+    expect(resolveRequest(minimal(), OPTS).targets[0]).not.toHaveProperty("milvusCredentials");
+    const inline = minimal();
+    inline.milvus = { ...(inline.milvus as Json), credentials: { username: "root", password: "Milvus" } };
+    expect(invalid(inline).issues.map((i) => i.path).sort()).toEqual(["milvus.credentials.password", "milvus.credentials.secretsManager", "milvus.credentials.username"]);
+  });
+
   it("uses an ARN alone as is", () => {
     const arn = "arn:aws:acm:us-west-2:123456789012:certificate/4f6b2c1e-8d3a-4b7e-9c5f-2a1d0e8b7c64";
     const input = minimal();
@@ -186,5 +197,32 @@ describe("resolveRequest", () => {
     const before = JSON.stringify(input);
     expect(resolveRequest(input, OPTS)).toEqual(resolveRequest(input, OPTS));
     expect(JSON.stringify(input)).toBe(before);
+  });
+});
+
+describe("resolveRequest: an internal ALB and where verify-connection runs", () => {
+  const internal = () => ({ ...minimal(), ingress: { host: "milvus-demo.milvus.io", scheme: "internal" } });
+
+  it("refuses an internal scheme when the stack's verifier is outside the VPC, naming the field and the context", () => {
+    const error = invalid(internal(), { ...OPTS, verifierInVpc: false });
+    expect(error.issues).toEqual([{ path: "ingress.scheme", message: INTERNAL_NEEDS_VPC }]);
+    expect(error.message).toContain("ingress.scheme: is internal, but this stack runs verify-connection outside the VPC");
+    expect(error.message).toContain("Allowed here: internet-facing");
+    for (const key of ["vpcId", "vpcSubnetIds", "securityGroupId"]) expect(error.message).toContain(`-c ${key}=`);
+  });
+
+  it("plans an internal scheme when the verifier is in the VPC, or where that is not known (milvus-l7 run)", () => {
+    for (const opts of [{ ...OPTS, verifierInVpc: true }, OPTS]) {
+      expect(resolveRequest(internal(), opts).targets[0]?.ingress.scheme).toBe("internal");
+    }
+  });
+
+  it("plans an internet-facing scheme whatever the verifier's placement", () => {
+    expect(resolveRequest(minimal(), { ...OPTS, verifierInVpc: false }).targets[0]?.ingress.scheme).toBe("internet-facing");
+  });
+
+  it("checks the request itself first: a bad request is reported as such, not as the placement", () => {
+    const bad = { ...internal(), milvus: { namespace: "Milvus_Prod", service: "milvus-demo" } };
+    expect(invalid(bad, { ...OPTS, verifierInVpc: false }).issues.map((i) => i.path)).toEqual(["milvus.namespace"]);
   });
 });

@@ -358,6 +358,16 @@ describe("renewal plans hold no secret material", () => {
   });
 });
 
+describe("renewal plans keep the Milvus credentials reference", () => {
+  it("carries the target's milvusCredentials secret id, and nothing else of it", async () => {
+    const secretId = "arn:aws:secretsmanager:us-east-2:123456789012:secret:milvus-l7/milvus-credentials-Ab12Cd";
+    const withCredentials = { ...DEMO, milvusCredentials: { secretsManager: { secretId, password: "Milvus" } } } as unknown as Target;
+    const plan = await planRenewal(classified(ACM), fakeRegistry([record(withCredentials, ARN_DEMO, SECRET)]));
+    expect(plan.targets.map((t) => t.milvusCredentials)).toEqual([{ secretsManager: { secretId } }]);
+    expect(JSON.stringify(plan)).not.toContain("Milvus\"");
+  });
+});
+
 describe("certificatePrefixesFrom", () => {
   it("reads the configured locations from JSON", () => {
     expect(certificatePrefixesFrom(undefined)).toEqual([]);

@@ -32,6 +32,7 @@ import { ENDPOINT_RETRIES } from "../../functions/lib/errors";
 import type { ImportedCertificate, Target } from "../../functions/lib/state";
 import { type MilvusServer, startMilvusServer } from "../../sandbox/milvus-server";
 import { type CertificateSet, certificateSet, type Issued, issue } from "../../sandbox/pki";
+import { secretsManagerStub } from "../secrets-manager-stub";
 
 const HOST = "milvus-demo.milvus.io";
 const ALB = "k8s-milvus-milvusde-0123456789-1234567890.us-east-2.elb.amazonaws.com";
@@ -56,6 +57,8 @@ interface AlbProxyOptions {
   routes: Record<string, number>;
   /** Answer every request with this HTTP status instead (503: targets not healthy yet). */
   status?: number;
+  /** Where the listener binds: 127.0.0.1 unless an IPv6 (AAAA) address is wanted. */
+  listenHost?: string;
 }
 
 // Pseudo-headers and hop-by-hop headers are per connection; everything else (te, content-type, grpc-*) travels.
@@ -145,7 +148,7 @@ async function startAlbProxy(opts: AlbProxyOptions): Promise<AlbProxy> {
       if (!up.closed) up.close();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, opts.listenHost ?? "127.0.0.1", resolve));
   return {
     port: (server.address() as AddressInfo).port,
     authorities,
@@ -178,8 +181,11 @@ interface RecordingMilvus {
 /** Above 2^53: only an exact int64 decode hands it back unchanged. */
 const IDENTIFIER = "463148839112884225";
 
-/** Connect, CheckHealth and GetVersion from the SDK's own proto and loader options, as the Milvus stand-in. */
-async function startRecordingMilvus(): Promise<RecordingMilvus> {
+/**
+ * Connect, CheckHealth and GetVersion from the SDK's own proto and loader options, as the Milvus stand-in; `refuse`:
+ * every call fails with that gRPC status instead.
+ */
+async function startRecordingMilvus(refuse?: { code: number; details: string }): Promise<RecordingMilvus> {
   const require = createRequire(import.meta.url);
   const proto = (require("@zilliz/milvus2-sdk-node/dist/milvus/proto-json/milvus") as { default: object }).default;
   const pkg = loadPackageDefinition(
@@ -197,7 +203,8 @@ async function startRecordingMilvus(): Promise<RecordingMilvus> {
   for (const [method, answer] of Object.entries(answers)) {
     handlers[method] = ((call: { request: Record<string, unknown>; metadata: { getMap(): Record<string, unknown> } }, callback: (e: null, a: object) => void) => {
       received.push({ method, request: call.request, metadata: call.metadata.getMap() });
-      callback(null, answer);
+      if (refuse) (callback as unknown as (e: object) => void)(refuse);
+      else callback(null, answer);
     }) as UntypedHandleCall;
   }
   const server = new Server();
@@ -248,11 +255,12 @@ function input(certificate: ImportedCertificate = imported(set.leaf)): VerifyInp
   return { target, certificate, albHostname: ALB };
 }
 
-function deps(proxy: AlbProxy): VerifyDeps {
+/** DNS answering the ALB name with one address per proxy (ALB node), as `resolve` hands them over. */
+function deps(...nodes: AlbProxy[]): VerifyDeps {
   return {
     resolve: async (hostname) => {
       expect(hostname).toBe(ALB);
-      return { address: "127.0.0.1", port: proxy.port };
+      return nodes.map((proxy) => ({ address: "127.0.0.1", port: proxy.port }));
     },
     timeoutMs: 5_000,
   };
@@ -324,10 +332,15 @@ describe("verifyConnection", () => {
       host: HOST,
       albHostname: ALB,
       address: "127.0.0.1",
+      addresses: [`127.0.0.1:${good.port}`],
+      addressesVerified: 1,
       servedFingerprint256: leaf.fingerprint256,
       servedNotAfter: new Date(leaf.validTo).toISOString(),
       milvusVersion: "v2.5.4",
       healthy: true,
+      milvusAuth: "none",
+      // An internet-facing target, and Milvus answered without credentials.
+      warnings: [expect.stringContaining("anyone who can resolve the host can read and write its collections")],
     });
     // The ALB routes on :authority: the client must send the host, not the address it dialled.
     expect(good.authorities.length).toBeGreaterThanOrEqual(3);
@@ -337,13 +350,20 @@ describe("verifyConnection", () => {
     );
   });
 
-  it("sends what @zilliz/milvus2-sdk-node sends: the same RPCs, Connect request and metadata", async () => {
+  // Without credentials, with a username and password (from the secret Target.milvusCredentials names), and with
+  // a token: each time the SDK given the same credentials is the reference.
+  it.each([
+    { auth: "none", secret: undefined },
+    { auth: "password", secret: { username: "alice", password: "pa:ss wörd" } },
+    { auth: "token", secret: { token: "root:Milvus" } },
+  ] as const)("sends what @zilliz/milvus2-sdk-node sends: the same RPCs, Connect request and metadata (auth $auth)", async ({ auth, secret }) => {
     const recording = await startRecordingMilvus();
     const proxy = await startAlbProxy({ leaf: set.leaf, chainPem: set.chainPem, routes: { [HOST]: recording.port } });
     proxies.push(proxy);
     try {
       const sdk = new MilvusClient({
         address: `127.0.0.1:${recording.port}`,
+        ...secret,
         timeout: 5_000,
         maxRetries: 0,
         telemetry: { enabled: false },
@@ -354,7 +374,12 @@ describe("verifyConnection", () => {
       await sdk.closeConnection();
       const bySdk = recording.received.splice(0);
 
-      await verifyConnection(input(), deps(proxy));
+      const withSecret = secret ? { ...target, milvusCredentials: { secretsManager: { secretId: "milvus-l7/milvus" } } } : target;
+      const result = await verifyConnection(
+        { ...input(), target: withSecret },
+        { ...deps(proxy), secretsManager: secretsManagerStub({ "milvus-l7/milvus": JSON.stringify(secret ?? {}) }) },
+      );
+      expect(result.milvusAuth).toBe(auth);
       const byUs = recording.received.splice(0);
 
       // Equal but for the clock: Connect's client_info.local_time and every call's client-request-unixmsec.
@@ -370,15 +395,96 @@ describe("verifyConnection", () => {
       };
       expect(byUs.map((r) => r.method)).toEqual(["Connect", "CheckHealth", "GetVersion"]);
       expect(byUs.map(clockless)).toEqual(bySdk.map(clockless));
-      // What that is, for the record: SDK 3.0.6 as a nodejs client without user, the default database, and from
-      // the second call on the identifier Connect handed out (an int64 beyond 2^53, echoed exactly).
-      expect(byUs[0]?.request.client_info).toMatchObject({ sdk_type: "nodejs", sdk_version: "3.0.6", user: "" });
+      // What that is, for the record: SDK 3.0.6 as a nodejs client whose user is the username ("" for a token or
+      // none), the credentials as base64 on every call (Connect included), the default database, and from the
+      // second call on the identifier Connect handed out (an int64 beyond 2^53, echoed exactly).
+      const user = secret && "username" in secret ? secret.username : "";
+      expect(byUs[0]?.request.client_info).toMatchObject({ sdk_type: "nodejs", sdk_version: "3.0.6", user });
+      const raw = secret ? ("token" in secret ? secret.token : `${secret.username}:${secret.password}`) : undefined;
+      for (const call of byUs) {
+        if (raw) expect(call.metadata.authorization).toBe(Buffer.from(raw).toString("base64"));
+        else expect(call.metadata).not.toHaveProperty("authorization");
+      }
       expect(byUs[0]?.metadata).toMatchObject({ dbname: "default" });
       expect(byUs[0]?.metadata).not.toHaveProperty("identifier");
       expect(byUs[2]?.metadata).toMatchObject({ dbname: "default", identifier: IDENTIFIER });
     } finally {
       await recording.close();
     }
+  });
+
+  describe("Milvus with authentication on", () => {
+    const SECRET = "milvus-l7/milvus-root";
+    const PASSWORD = "Pa:ss-7f3e";
+    const withSecret: Target = { ...target, milvusCredentials: { secretsManager: { secretId: SECRET } } };
+    afterEach(() => milvus.disableAuth());
+
+    it("with the secret's username and password → verified, milvusAuth password, no exposure warning", async () => {
+      milvus.enableAuth({ users: { root: "Milvus", alice: PASSWORD } });
+      const sm = secretsManagerStub({ [SECRET]: JSON.stringify({ username: "alice", password: PASSWORD }) });
+      const result = await verifyConnection({ ...input(), target: withSecret }, { ...deps(good), secretsManager: sm });
+      expect(result).toMatchObject({ milvusVersion: "v2.5.4", milvusAuth: "password", warnings: [] });
+      // Read at call time, every time: a rotated password is picked up by the next check.
+      expect(sm.reads).toEqual([SECRET]);
+    });
+
+    it("no credentials → MilvusUnauthenticated naming milvus.credentials, with Milvus's message", async () => {
+      milvus.enableAuth({ users: { root: "Milvus" } });
+      const error = await failure(verifyConnection(input(), deps(good)));
+      expect(error.name).toBe("MilvusUnauthenticated");
+      expect(error.message).toContain("requires authentication");
+      expect(error.message).toContain("milvus.credentials");
+      expect(error.message).toContain("missing authorization in header");
+      expect(error.message).not.toContain("Ingress backend");
+    });
+
+    it("refused credentials → MilvusUnauthenticated naming the secret, never the password", async () => {
+      milvus.enableAuth({ users: { root: "Milvus", alice: "another" } });
+      const sm = secretsManagerStub({ [SECRET]: JSON.stringify({ username: "alice", password: PASSWORD }) });
+      const error = await failure(verifyConnection({ ...input(), target: withSecret }, { ...deps(good), secretsManager: sm }));
+      expect(error.name).toBe("MilvusUnauthenticated");
+      expect(error.message).toContain(`refused the credentials in secret ${SECRET}`);
+      expect(error.message).toContain("please check username and password are correct");
+      expect(error.message).not.toContain(PASSWORD);
+      expect(error.message).not.toContain(Buffer.from(`alice:${PASSWORD}`).toString("base64"));
+    });
+
+    it("a malformed secret → MilvusCredentialsError before any connection", async () => {
+      const sm = secretsManagerStub({ [SECRET]: `alice:${PASSWORD}` });
+      const before = good.authorities.length;
+      const error = await failure(verifyConnection({ ...input(), target: withSecret }, { ...deps(good), secretsManager: sm }));
+      expect(error.name).toBe("MilvusCredentialsError");
+      expect(error.message).toContain(SECRET);
+      expect(error.message).not.toContain(PASSWORD);
+      expect(good.authorities.length).toBe(before);
+    });
+
+    it("an HTTP 403 or 401 from the ALB itself (WAF, authenticate action) is not blamed on Milvus's credentials", async () => {
+      for (const status of [403, 401]) {
+        const proxy = await startAlbProxy({ leaf: set.leaf, chainPem: set.chainPem, routes: { [HOST]: milvus.port }, status });
+        proxies.push(proxy);
+        const error = await failure(verifyConnection(input(), deps(proxy)));
+        expect(error.name, String(status)).toBe("VerificationFailed");
+        expect(error.message).toContain(`HTTP status code ${status}`);
+      }
+    });
+
+    it("PERMISSION_DENIED → MilvusPermissionDenied with Milvus's message, naming the secret", async () => {
+      const details = "PrivilegeGetVersion: permission deny to alice in the `default` database";
+      const recording = await startRecordingMilvus({ code: 7, details });
+      const proxy = await startAlbProxy({ leaf: set.leaf, chainPem: set.chainPem, routes: { [HOST]: recording.port } });
+      proxies.push(proxy);
+      try {
+        const sm = secretsManagerStub({ [SECRET]: JSON.stringify({ username: "alice", password: PASSWORD }) });
+        const error = await failure(verifyConnection({ ...input(), target: withSecret }, { ...deps(proxy), secretsManager: sm }));
+        expect(error.name).toBe("MilvusPermissionDenied");
+        expect(error.message).toContain(details);
+        expect(error.message).toContain(`the user in secret ${SECRET}`);
+        expect(error.message).not.toContain(PASSWORD);
+      } finally {
+        await recording.close();
+      }
+    });
   });
 
   it("leaves no connection open: the TLS check's and the gRPC channel's are closed", async () => {
@@ -510,6 +616,59 @@ describe("verifyConnection", () => {
     const error = await failure(
       verifyConnection(input(), { ...deps(good), resolve: (_hostname, port) => resolveAlb("does-not-exist.invalid", port) }),
     );
+    expect(error.name).toBe("EndpointNotReady");
+    expect(error.message).toContain(`The ALB hostname ${ALB} does not resolve yet`);
+  });
+});
+
+// An ALB has a node per Availability Zone and DNS answers with all of them: each must be right.
+describe("verifyConnection on every address of the ALB", () => {
+  it("verifies each address (A and AAAA) and lists them", async () => {
+    const second = await startAlbProxy({ leaf: set.leaf, chainPem: set.chainPem, routes: { [HOST]: milvus.port } });
+    const ipv6 = await startAlbProxy({ leaf: set.leaf, chainPem: set.chainPem, routes: { [HOST]: milvus.port }, listenHost: "::1" });
+    proxies.push(second, ipv6);
+    const nodes = [
+      { address: "127.0.0.1", port: good.port },
+      { address: "127.0.0.1", port: second.port },
+      { address: "::1", port: ipv6.port },
+    ];
+    const result = await verifyConnection(input(), { ...deps(), resolve: async () => nodes });
+    expect(result.addressesVerified).toBe(3);
+    expect(result.addresses).toEqual([`127.0.0.1:${good.port}`, `127.0.0.1:${second.port}`, `[::1]:${ipv6.port}`]);
+    expect(result.address).toBe("127.0.0.1");
+    // Each node carried the Milvus check, not just the TLS one.
+    for (const node of [second, ipv6]) expect(node.authorities.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("one node still serving the previous certificate of the same CA → EndpointNotReady naming it and what it served", async () => {
+    const error = await failure(verifyConnection(input(), deps(good, sibling)));
+    expect(error.name).toBe("EndpointNotReady");
+    expect(error.message).toContain(`ALB ${ALB} (127.0.0.1:${sibling.port}, address 2 of 2) serves a different certificate`);
+    expect(error.message).toContain(`served SHA-256 ${new X509Certificate(siblingLeaf.certPem).fingerprint256}`);
+    expect(error.message).toContain(`imported SHA-256 ${new X509Certificate(set.leaf.certPem).fingerprint256}`);
+    expect(error.message).not.toContain(`127.0.0.1:${good.port}`);
+  });
+
+  it("one node unreachable → EndpointNotReady naming that address", async () => {
+    const closed = await startAlbProxy({ leaf: set.leaf, chainPem: set.chainPem, routes: {} });
+    await closed.close();
+    const error = await failure(verifyConnection(input(), deps(good, closed)));
+    expect(error.name).toBe("EndpointNotReady");
+    expect(error.message).toContain(`(127.0.0.1:${closed.port}, address 2 of 2) did not complete a TLS handshake`);
+    expect(error.message).toContain("ECONNREFUSED");
+  });
+
+  it("a terminal failure on one node outranks a node still converging", async () => {
+    // sibling: a node still converging (retryable); untrusted: a chain nothing trusts, the certificate not just
+    // imported (terminal).
+    const error = await failure(verifyConnection(input(), deps(sibling, untrusted)));
+    expect(error.name).toBe("VerificationFailed");
+    expect(error.message).toContain(`(127.0.0.1:${untrusted.port}, address 2 of 2)`);
+    expect(error.message).toContain("does not lead to a trusted root");
+  });
+
+  it("a name without addresses → EndpointNotReady (does not resolve yet)", async () => {
+    const error = await failure(verifyConnection(input(), { ...deps(), resolve: async () => [] }));
     expect(error.name).toBe("EndpointNotReady");
     expect(error.message).toContain(`The ALB hostname ${ALB} does not resolve yet`);
   });

@@ -82,7 +82,7 @@ function fakes(opts: { plan?: Plan; readyOnPoll?: number } = {}) {
     },
     PatchServiceFunctionArn: async () => {
       calls.push("patch");
-      return { previousType: calls.filter((c) => c === "patch").length > 1 ? "ClusterIP" : "LoadBalancer", type: "ClusterIP", changed: true, warnings: [] };
+      return { previousType: calls.filter((c) => c === "patch").length > 1 ? "ClusterIP" : "LoadBalancer", type: "ClusterIP", changed: true, via: "service", warnings: [] };
     },
   };
   return { functions, calls };

@@ -111,6 +111,35 @@ export function awsFaults(sandbox: () => Sandbox): void {
       expect(ourWrites(sb)).toBe(writes);
     });
 
+    it("the Milvus credentials secret: throttling is retried by VerifyThroughAlb; AccessDenied fails fast before the cutover", async () => {
+      await reset(sb, "keep");
+      // The certificate already in ACM (by ARN alone, so import-certificate reads no secret): every GetSecretValue
+      // below is verify-connection's.
+      const { secretArn } = await freshSecret("for-milvus-credentials");
+      const imported = await sb.run(sb.request(secretArn));
+      const arn = (imported.output as { certificate: { arn: string } }).certificate.arn;
+      const credentialsArn = await sb.storeMilvusCredentials({ username: "milvus-l7", password: "faults-Pa55word" }, "milvus-l7/faults-milvus");
+      const request = () => {
+        const r = sb.request("unused") as { milvus: Record<string, unknown>; certificate: unknown };
+        r.certificate = { arn };
+        r.milvus = { ...r.milvus, credentials: { secretsManager: { secretId: credentialsArn } } };
+        return r;
+      };
+      await reset(sb, "keep");
+      sb.awsFaults.inject({ service: "SecretsManager", operation: "GetSecretValue", code: "ThrottlingException", calls: 1 });
+      const throttled = await sb.run(request());
+      record(sb, { group, fault: "Secrets Manager ThrottlingException (Milvus credentials)", step: "verify-connection", how: "GetSecretValue throttled on all 3 SDK attempts, once", expected: "transient", state: "VerifyThroughAlb", match: "secretsmanager:" }, throttled);
+      expectRetriedThrough(throttled, "VerifyThroughAlb", "AwsUnavailable");
+      await reset(sb, "keep");
+      sb.awsFaults.inject({ service: "SecretsManager", operation: "GetSecretValue", code: "AccessDeniedException", times: 100 });
+      const writes = ourWrites(sb);
+      const denied = await sb.run(request());
+      record(sb, { group, fault: "Secrets Manager AccessDeniedException (Milvus credentials)", step: "verify-connection", how: "GetSecretValue answers AccessDeniedException", expected: "terminal", state: "VerifyThroughAlb" }, denied);
+      expectFailsFast(denied, "VerifyThroughAlb", "MilvusCredentialsError", [`Milvus credentials secret ${credentialsArn}`, "milvusCredentialSecretArns"]);
+      // Before the cutover: the Service was not touched (the Ingress, kept, is re-applied unchanged).
+      expect(sb.kube.mutations.filter((m) => m.fieldManager === "milvus-l7").slice(writes).some((m) => m.kind === "Service")).toBe(false);
+    });
+
     it("DynamoDB AccessDeniedException when recording the verified target: fails fast naming the permission", async () => {
       await reset(sb, "fresh");
       const { secretArn } = await freshSecret("unrecorded");

@@ -195,7 +195,7 @@ export async function verifyWithTimeout(sb: Sandbox, timeoutMs: number): Promise
   const handler = makeHandler({
     resolve: async (hostname) => {
       const found = sb.alb.resolve(hostname);
-      if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
+      if (found.length === 0) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
       return found;
     },
     timeoutMs,
