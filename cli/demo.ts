@@ -147,7 +147,7 @@ export async function runDemo(args: readonly string[], io: CliIo): Promise<numbe
   let sandbox: Sandbox;
   try {
     const { startSandbox } = await import("../sandbox");
-    sandbox = await startSandbox({ echoLogs: values.verbose ?? false });
+    sandbox = await startSandbox({ ...scenario.sandbox, echoLogs: values.verbose ?? false });
   } catch (e) {
     io.stderr(`milvus-l7 demo: the sandbox did not start: ${(e as Error).message}\n`);
     return 1;

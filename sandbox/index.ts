@@ -14,7 +14,7 @@ import { REGISTRY_TABLE, type Registry, dynamoRegistry } from "../functions/lib/
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AlbController, startAlbController } from "./alb";
 import { type AwsFaults, createAwsFaults } from "./aws-faults";
-import { type KubeApiServer, eksTokenAuthenticator, loadMilvusDemoService, seedMilvusRelease, startKubeApiServer } from "./kube";
+import { type AuthenticatorPartition, type KubeApiServer, eksTokenAuthenticator, loadMilvusDemoService, seedMilvusRelease, startKubeApiServer } from "./kube";
 import { type MilvusServer, startMilvusServer } from "./milvus-server";
 import { type MilvusOperator, startMilvusOperator } from "./operator";
 import { type Moto, startMoto } from "./moto";
@@ -29,6 +29,11 @@ export const HOST = "milvus-demo.milvus.io";
 const CONSOLE_START = new URL("../events/console-start.json", import.meta.url);
 
 export interface SandboxOptions {
+  /**
+   * The AWS region everything runs in (default REGION). A China or GovCloud region makes the cluster's authenticator
+   * one of that partition, as an EKS cluster there is: it accepts only tokens presigned for its partition's STS.
+   */
+  region?: string;
   /** ALB provisioning time until the Ingress gets its hostname. */
   publishDelayMs?: number;
   /** Time until the ALB's targets are healthy (503 before). */
@@ -94,10 +99,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
   };
+  const region = opts.region ?? REGION;
   try {
-    const moto = await startMoto(REGION);
+    const moto = await startMoto(region);
     stops.push(() => moto.stop());
-    const clientConfig = { region: REGION, endpoint: moto.endpoint, credentials: moto.credentials };
+    const clientConfig = { region, endpoint: moto.endpoint, credentials: moto.credentials };
     const aws = {
       acm: new ACMClient(clientConfig),
       secretsManager: new SecretsManagerClient(clientConfig),
@@ -111,7 +117,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     awsFaults.attach(dynamodb);
     const registry = await createRegistry(dynamodb);
 
-    const kube = await startKubeApiServer({ authenticate: eksTokenAuthenticator() });
+    const kube = await startKubeApiServer({ authenticate: eksTokenAuthenticator({ partition: clusterPartition(region) }) });
     stops.push(() => kube.close());
     seedMilvusRelease(kube);
 
@@ -122,14 +128,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     // The sandbox's CA, minted with the first certificate.
     let sandboxCa: CertificateSet | undefined;
     const alb = await startAlbController({
-      kube: { url: kube.url, caPem: kube.caPem, token: await eksToken(CLUSTER, REGION, moto.credentials) },
+      kube: { url: kube.url, caPem: kube.caPem, token: await eksToken(CLUSTER, region, moto.credentials) },
       acm: aws.acm,
       privateKeyFor: (certificatePem) => keys.get(fingerprintOf(certificatePem)),
       // target-type ip registers the Milvus proxy pods behind the Service; here every Milvus Service's gRPC port
       // is the stand-in.
       targetFor: (namespace, service, port) =>
         namespace === "milvus" && port === 19530 && kube.get("Service", namespace, service) ? { host: milvus.host, port: milvus.port } : undefined,
-      region: REGION,
+      region,
       publishDelayMs: opts.publishDelayMs ?? 300,
       healthyDelayMs: opts.healthyDelayMs ?? 300,
     });
@@ -138,7 +144,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     let operator: MilvusOperator | undefined;
     const startOperator = async (operatorOpts: { resyncMs?: number } = {}) => {
       if (operator) return operator;
-      const token = await eksToken(CLUSTER, REGION, moto.credentials);
+      const token = await eksToken(CLUSTER, region, moto.credentials);
       const started = await startMilvusOperator({ kube: { url: kube.url, caPem: kube.caPem, token }, ...operatorOpts });
       stops.push(() => started.close());
       operator = started;
@@ -147,7 +153,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
     // Executions in flight, for the lease's "is its holder still running?" (DescribeExecution in production).
     const running = new Set<string>();
-    const handlerEnv = { kube, moto, alb, aws, registry, running, watchSeconds: opts.watchSeconds ?? 5 };
+    const handlerEnv = { kube, moto, alb, aws, registry, running, region, watchSeconds: opts.watchSeconds ?? 5 };
     let functions = realHandlers({ ...handlerEnv, verifierInVpc: true });
     const logs: string[] = [];
     // Creates the secret, or puts a new value into it when it exists (a second scenario in the same sandbox).
@@ -212,7 +218,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       },
       request(secretArn, arn) {
         const request = JSON.parse(readFileSync(CONSOLE_START, "utf8"));
-        request.cluster = { name: CLUSTER, region: REGION };
+        request.cluster = { name: CLUSTER, region };
         request.certificate = { ...(arn ? { arn } : {}), source: { secretsManager: { secretId: secretArn } } };
         return request;
       },
@@ -235,6 +241,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   }
 }
 
+/** The partition an EKS cluster in `region` authenticates for (the region's, as its aws-iam-authenticator is set up). */
+function clusterPartition(region: string): AuthenticatorPartition {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  return "aws";
+}
+
 function realHandlers(env: {
   kube: KubeApiServer;
   moto: Moto;
@@ -244,6 +257,7 @@ function realHandlers(env: {
   running: Set<string>;
   watchSeconds: number;
   verifierInVpc: boolean;
+  region: string;
 }): LocalFunctions {
   // The real EKS path except DescribeCluster (moto's EKS has no usable endpoint or CA): real tokens, checked
   // by the stand-in the way EKS checks them.
@@ -256,7 +270,7 @@ function realHandlers(env: {
     registry: env.registry,
     connect,
     resolve: (hostname) => sandboxDns(hostname, env.alb, env.aws.route53),
-    defaultRegion: REGION,
+    defaultRegion: env.region,
     watchSeconds: env.watchSeconds,
     verifyTimeoutMs: 5_000,
     verifierInVpc: env.verifierInVpc,

@@ -12,6 +12,14 @@ import { checkLoadBalancerAttributes, checkSuccessCodes, minTlsVersion, SSL_POLI
 import { elbv2Error } from "./errors";
 import type { Model, Scheme } from "./model";
 
+/**
+ * The DNS domain of a region's endpoints, ALB names included: China's regions are a partition of their own
+ * (`….cn-north-1.elb.amazonaws.com.cn`; "Amazon Web Services in China" endpoints documentation).
+ */
+function endpointDomain(region: string): string {
+  return region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+}
+
 /** ALB idle timeout default (idle_timeout.timeout_seconds). */
 const DEFAULT_IDLE_TIMEOUT_S = 60;
 /** Cluster name that feeds the load balancer name hash (buildLoadBalancerName). */
@@ -124,7 +132,7 @@ export class LoadBalancers {
         16,
       ) % 2_000_000_000;
     const hostname =
-      `${scheme === "internal" ? "internal-" : ""}${name}-${1_000_000_000 + (digits % 1_000_000_000)}.${this.settings.region}.elb.amazonaws.com`.toLowerCase();
+      `${scheme === "internal" ? "internal-" : ""}${name}-${1_000_000_000 + (digits % 1_000_000_000)}.${this.settings.region}.elb.${endpointDomain(this.settings.region)}`.toLowerCase();
     return {
       name,
       hostname,

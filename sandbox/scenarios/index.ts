@@ -7,6 +7,7 @@ import { milvusAuth, milvusAuthMissing, milvusAuthToken, milvusAuthWrong } from 
 import { milvusClusterV1alpha1, milvusOperator } from "./milvus-operator";
 import { renewal } from "./renewal";
 import type { Scenario } from "./scenario";
+import { chinaRegion } from "./partitions";
 
 export type { ClusterAfterRun, IngressState, Scenario, ScenarioContext, ScenarioRun } from "./scenario";
 
@@ -24,6 +25,7 @@ export const SCENARIOS: readonly Scenario[] = [
   milvusAuthWrong,
   milvusOperator,
   milvusClusterV1alpha1,
+  chinaRegion,
 ];
 
 /** What `milvus-l7 demo` shows without --scenario. */

@@ -1,7 +1,7 @@
 // What a demo scenario is: a named story about one thing milvus-l7 does, told by running the real ASL and the
 // real handlers in the sandbox (through sandbox.run) once or several times, with each run's outcome and what the
 // cluster looked like right after it. `milvus-l7 demo --scenario NAME` runs one and prints its runs.
-import type { Sandbox } from "../index";
+import type { Sandbox, SandboxOptions } from "../index";
 import type { RunOptions, WorkflowRun } from "../workflow";
 
 /** The demo's Milvus release: the Service the sandbox seeds, and the Ingress the sandbox's requests name. */
@@ -45,6 +45,8 @@ export interface Scenario {
   name: string;
   /** One line: what the scenario shows. */
   summary: string;
+  /** How the sandbox must be started for this story (e.g. in another region); the defaults otherwise. */
+  sandbox?: Pick<SandboxOptions, "region">;
   run(sandbox: Sandbox, ctx: ScenarioContext): Promise<ScenarioRun[]>;
 }
 

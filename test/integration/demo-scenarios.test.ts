@@ -67,6 +67,15 @@ const DEPLOYED_CHANGES = [`apply Ingress ${DEMO_INGRESS}`, `patch Service ${DEMO
 
 /** What each scenario shows, checked on its JSON summary and exit status. */
 const OUTCOMES: Record<string, (code: number, s: Summary) => void> = {
+  "china-region"(code, s) {
+    expect(code).toBe(0);
+    expect(s).toMatchObject({ scenario: "china-region", status: "SUCCEEDED", serviceTypeInCluster: "ClusterIP", ingressInCluster: "present" });
+    expect(s.certificateArn).toMatch(/:acm:cn-north-1:/);
+    expect(s.targets[0]?.albHostname).toMatch(/\.cn-north-1\.elb\.amazonaws\.com\.cn$/);
+    // The cluster's authenticator (partition aws-cn) accepted every token the steps presented.
+    expect(s.observed).toMatchObject({ region: "cn-north-1", refusedTokens: [] });
+    expect((s.observed as { kubernetesRequests: number }).kubernetesRequests).toBeGreaterThan(0);
+  },
   deploy(code, s) {
     expect(code).toBe(0);
     expect(s).toMatchObject({ scenario: "deploy", status: "SUCCEEDED", certificateImported: true, serviceTypeInCluster: "ClusterIP", ingressInCluster: "present" });

@@ -138,6 +138,22 @@ export function milvusAlbFaults(sandbox: () => Sandbox): void {
       expect(serviceType(sb)).toBe("LoadBalancer");
     }, 60_000);
 
+    it("UNAUTHENTICATED (auth on, no credentials in the request): terminal before the cutover, naming the field", async () => {
+      await reset(sb, "fresh");
+      sb.milvus.enableAuth({ users: { root: "Milvus" } });
+      try {
+        const run = await sb.run(sb.request(secretArn));
+        record(sb, { group, fault: "Milvus UNAUTHENTICATED", step: "verify-connection", how: "`milvus.enableAuth(…)`, the request without milvus.credentials", expected: "terminal", state: "VerifyThroughAlb", after: "Service LoadBalancer" }, run);
+        expect(run.status).toBe("FAILED");
+        expect(run.error).toBe("MilvusUnauthenticated");
+        expect(retriesOf(run, "VerifyThroughAlb")).toBe(0);
+        expect(run.cause).toContain("milvus.credentials");
+        expect(serviceType(sb)).toBe("LoadBalancer");
+      } finally {
+        sb.milvus.disableAuth();
+      }
+    }, 60_000);
+
     it("DEADLINE_EXCEEDED, transient: the verification is retried until Milvus answers", async () => {
       await reset(sb, "fresh");
       sb.milvus.setFault("deadline");
