@@ -1,8 +1,10 @@
 // The cutover: the Milvus Service from LoadBalancer (or NodePort) to ClusterIP, as a merge patch a real
 // apiserver accepts. The apiserver itself drops nodePorts, healthCheckNodePort, loadBalancerClass and
 // allocateLoadBalancerNodePorts on the type change (pkg/registry/core/service/strategy.go,
-// dropTypeDependentFields) but rejects a ClusterIP Service that still has externalTrafficPolicy or
-// loadBalancerSourceRanges (the Milvus chart sets 0.0.0.0/0), so those are cleared with null.
+// dropTypeDependentFields) but rejects a ClusterIP Service that still has externalTrafficPolicy (when this patch
+// changes it), loadBalancerSourceRanges (the Milvus chart sets 0.0.0.0/0) or, when that field is empty, the
+// annotation service.beta.kubernetes.io/load-balancer-source-ranges (pkg/apis/core/validation/validation.go,
+// ValidateService), so those are cleared with null.
 // A Service the Milvus Operator owns is never patched: the cutover goes through its Milvus CR (operator.ts).
 import { FIELD_MANAGER } from "../lib/ingress";
 import type { ClusterConnector } from "../lib/kube";
@@ -24,12 +26,28 @@ export interface PatchServiceDeps {
 /** Fields valid only for LoadBalancer/NodePort that the apiserver does not drop by itself. */
 const LOAD_BALANCER_ONLY_FIELDS = ["externalTrafficPolicy", "loadBalancerSourceRanges", "loadBalancerIP"] as const;
 
+/** The older, annotation form of loadBalancerSourceRanges, which the apiserver also refuses on a ClusterIP Service. */
+export const SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges";
+
 export function cutoverPatch(resourceVersion: string | undefined) {
   return {
     // Optimistic concurrency: if the Service changed since we read it, the apiserver answers 409.
-    metadata: { resourceVersion },
+    metadata: { resourceVersion, annotations: { [SOURCE_RANGES_ANNOTATION]: null } },
     spec: { type: "ClusterIP", ...Object.fromEntries(LOAD_BALANCER_ONLY_FIELDS.map((f) => [f, null])) },
   };
+}
+
+const OPEN_TO_ALL = new Set(["0.0.0.0/0", "::/0"]);
+
+/**
+ * Sources the Layer-4 load balancer admitted, when restricted (the field wins over the annotation, as in the
+ * apiserver). The ALB does not inherit them: said in a warning, with the annotation that restricts the ALB.
+ */
+function sourceRestriction(service: Service): string[] | undefined {
+  const field = service.spec?.loadBalancerSourceRanges ?? [];
+  const annotation = service.metadata?.annotations?.[SOURCE_RANGES_ANNOTATION];
+  const ranges = (field.length > 0 ? field : (annotation ?? "").split(",")).map((r) => r.trim()).filter(Boolean);
+  return ranges.length > 0 && !ranges.some((r) => OPEN_TO_ALL.has(r)) ? ranges : undefined;
 }
 
 export async function patchService(input: PatchServiceInput, deps: PatchServiceDeps): Promise<PatchServiceResult> {
@@ -53,6 +71,12 @@ export async function patchService(input: PatchServiceInput, deps: PatchServiceD
     );
   }
   if (previousType === "ClusterIP") return { previousType, type: "ClusterIP", changed: false, via: "service", warnings };
+  const restricted = sourceRestriction(service);
+  if (restricted) {
+    warnings.push(
+      `${ref}'s load balancer admitted only ${restricted.join(", ")}; the ALB does not inherit that: set the annotation alb.ingress.kubernetes.io/inbound-cidrs to the same ranges in the request's ingress.annotations and re-run.`,
+    );
+  }
 
   await kube.mergePatch(`patch ${ref} to ClusterIP`, path, cutoverPatch(service.metadata?.resourceVersion), FIELD_MANAGER);
   return { previousType, type: "ClusterIP", changed: true, via: "service", warnings };

@@ -5,6 +5,7 @@
 //   pkg/apis/core/validation/validation.go        (ValidateObjectMeta's name checks, ValidateService,
 //                                                  ValidateServiceUpdate, validateLoadBalancerClassField)
 //   pkg/apis/networking/validation/validation.go  (ValidateIngressCreate/Update: rules, paths, backends)
+import { isIP } from "node:net";
 import { type FieldError, forbidden, invalidValue, notSupported, required } from "./errors";
 import { dig, isObject, type JsonObject, str } from "./json";
 import { RESOURCE_INGRESS, RESOURCE_SERVICE, type ResourceInfo } from "./resources";
@@ -85,10 +86,23 @@ function loadBalancerClassErrors(spec: JsonObject, oldSpec: JsonObject | undefin
  * validateServiceInternalTrafficFieldsValue: the parts that apply to single-stack Services. Not checked: CIDRs,
  * IPs, selectors, duplicate ports, sessionAffinityConfig, trafficDistribution.
  */
+/** core.AnnotationLoadBalancerSourceRangesKey: the older way to restrict a LoadBalancer Service's sources. */
+const SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges";
+
+/** apimachinery pkg/util/validation IsValidCIDR (netutils.ParseCIDRSloppy): an IP address and a prefix length. */
+function isCidr(value: string): boolean {
+  const [address = "", prefix, ...rest] = value.split("/");
+  const family = isIP(address);
+  if (!family || prefix === undefined || rest.length > 0 || !/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 export function validateService(svc: JsonObject, old: JsonObject | undefined): FieldError[] {
   const errs: FieldError[] = [];
   const spec = isObject(svc.spec) ? svc.spec : {};
   const type = str(spec.type);
+  const annotations = dig(svc, "metadata.annotations");
+  const sourceRangesAnnotation = isObject(annotations) ? str(annotations[SOURCE_RANGES_ANNOTATION]) : undefined;
   if (old) errs.push(...loadBalancerClassErrors(spec, isObject(old.spec) ? old.spec : {}));
   else errs.push(...nameErrors(RESOURCE_SERVICE, String(dig(svc, "metadata.name") ?? "")));
 
@@ -131,10 +145,19 @@ export function validateService(svc: JsonObject, old: JsonObject | undefined): F
     });
   }
 
-  // Upstream's field path really is capitalised here ("LoadBalancerSourceRanges").
+  // Upstream's field path really is capitalised here ("LoadBalancerSourceRanges"). The annotation form is checked
+  // only when the field is empty, and then whatever the type: merely having the key on a non-LoadBalancer Service
+  // is refused (kubernetes v1.31.0 pkg/apis/core/validation/validation.go, ValidateService).
   if (Array.isArray(spec.loadBalancerSourceRanges) && spec.loadBalancerSourceRanges.length > 0) {
     if (type !== "LoadBalancer") {
       errs.push(forbidden("spec.LoadBalancerSourceRanges", "may only be used when `type` is 'LoadBalancer'"));
+    }
+  } else if (sourceRangesAnnotation !== undefined) {
+    const fieldPath = `metadata.annotations[${SOURCE_RANGES_ANNOTATION}]`;
+    if (type !== "LoadBalancer") errs.push(forbidden(fieldPath, "may only be used when `type` is 'LoadBalancer'"));
+    const value = sourceRangesAnnotation.trim();
+    for (const cidr of value === "" ? [] : value.split(",")) {
+      if (!isCidr(cidr.trim())) errs.push(invalidValue(fieldPath, sourceRangesAnnotation, "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"));
     }
   }
 

@@ -8,6 +8,7 @@ import { milvusClusterV1alpha1, milvusOperator } from "./milvus-operator";
 import { renewal } from "./renewal";
 import type { Scenario } from "./scenario";
 import { chinaRegion } from "./partitions";
+import { sourceRangesAnnotation } from "./service-shapes";
 
 export type { ClusterAfterRun, IngressState, Scenario, ScenarioContext, ScenarioRun } from "./scenario";
 
@@ -26,6 +27,7 @@ export const SCENARIOS: readonly Scenario[] = [
   milvusOperator,
   milvusClusterV1alpha1,
   chinaRegion,
+  sourceRangesAnnotation,
 ];
 
 /** What `milvus-l7 demo` shows without --scenario. */

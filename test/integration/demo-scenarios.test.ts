@@ -67,6 +67,15 @@ const DEPLOYED_CHANGES = [`apply Ingress ${DEMO_INGRESS}`, `patch Service ${DEMO
 
 /** What each scenario shows, checked on its JSON summary and exit status. */
 const OUTCOMES: Record<string, (code: number, s: Summary) => void> = {
+  "source-ranges-annotation"(code, s) {
+    expect(code).toBe(0);
+    expect(s).toMatchObject({ scenario: "source-ranges-annotation", status: "SUCCEEDED", serviceTypeInCluster: "ClusterIP", ingressInCluster: "present" });
+    expect(s.changesInCluster).toEqual(DEPLOYED_CHANGES);
+    expect(s.observed).toEqual({ sourceRangesAnnotationAfter: null });
+    expect(s.targets[0]?.warnings).toContainEqual(
+      expect.stringContaining("admitted only 10.0.0.0/8, 192.168.0.0/16; the ALB does not inherit that: set the annotation alb.ingress.kubernetes.io/inbound-cidrs"),
+    );
+  },
   "china-region"(code, s) {
     expect(code).toBe(0);
     expect(s).toMatchObject({ scenario: "china-region", status: "SUCCEEDED", serviceTypeInCluster: "ClusterIP", ingressInCluster: "present" });

@@ -7,7 +7,7 @@ import { withMilvusL7Defaults } from "../../functions/lib/alb-annotations";
 import { eksClient } from "../../functions/lib/kube";
 import { ingressPath, servicePath } from "../../functions/lib/kube-client";
 import type { Target } from "../../functions/lib/state";
-import { cutoverPatch, patchService } from "../../functions/patch-service/core";
+import { SOURCE_RANGES_ANNOTATION, cutoverPatch, patchService } from "../../functions/patch-service/core";
 import { type KubeApiServer, type KubeObject, loadMilvusDemoService, seedMilvusRelease, startKubeApiServer } from "../../sandbox/kube";
 
 const CERT = "arn:aws:acm:us-east-2:123456789012:certificate/0b1d4c51-5e44-4b7e-9a4b-1f6f0e3c9a11";
@@ -61,6 +61,35 @@ describe("patch-service", () => {
     expect(svc?.spec.ports.map((p) => p.port)).toEqual([19530, 9091]);
     expect(svc?.spec.clusterIP).toBe("172.20.114.87");
     expect(svc?.spec.selector).toEqual((loadMilvusDemoService() as Service).spec.selector);
+  });
+
+  it("cuts over a Service whose sources are restricted by the annotation instead of the field, and says the ALB does not inherit them", async () => {
+    const chart = loadMilvusDemoService() as Service;
+    const { loadBalancerSourceRanges: _field, ...spec } = chart.spec;
+    kube.put({
+      ...chart,
+      metadata: { ...chart.metadata, annotations: { ...chart.metadata?.annotations, [SOURCE_RANGES_ANNOTATION]: "10.0.0.0/8, 192.168.0.0/16" } },
+      spec,
+    });
+    // A real apiserver refuses the annotation on a ClusterIP Service, as it does the field.
+    const client = await connect();
+    await expect(
+      client.mergePatch("patch Service milvus/milvus-demo", servicePath("milvus", "milvus-demo"), { spec: { type: "ClusterIP" } }, "kubectl-patch"),
+    ).rejects.toThrow(`metadata.annotations[${SOURCE_RANGES_ANNOTATION}]: Forbidden: may only be used when \`type\` is 'LoadBalancer'`);
+
+    const result = await patchService({ target }, deps);
+    expect(result).toMatchObject({ previousType: "LoadBalancer", type: "ClusterIP", changed: true });
+    const after = kube.get<Service>("Service", "milvus", "milvus-demo");
+    expect(after?.spec.type).toBe("ClusterIP");
+    expect(after?.metadata?.annotations?.[SOURCE_RANGES_ANNOTATION]).toBeUndefined();
+    expect(result.warnings).toContainEqual(
+      expect.stringContaining("admitted only 10.0.0.0/8, 192.168.0.0/16; the ALB does not inherit that: set the annotation alb.ingress.kubernetes.io/inbound-cidrs"),
+    );
+  });
+
+  it("does not warn about source ranges open to everyone, as the Milvus chart sets them", async () => {
+    const result = await patchService({ target }, deps);
+    expect(result.warnings.some((w) => w.includes("inbound-cidrs"))).toBe(false);
   });
 
   it("warns that Helm will revert the cutover, naming the release and the values change", async () => {
