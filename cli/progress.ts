@@ -367,8 +367,9 @@ export function exitDetail(state: string, output: unknown): string {
     case "VerifyAfterCutover": {
       const v = part("verification") ?? part("finalVerification");
       if (!v) return "";
-      // An execution that verified before an upgrade has no count.
-      const on = num(v.addressesVerified) ? ` on ${v.addressesVerified} ${v.addressesVerified === 1 ? "address" : "addresses"}` : "";
+      // An execution that verified before an upgrade has no list of addresses.
+      const count = Array.isArray(v.addresses) ? v.addresses.length : undefined;
+      const on = count ? ` on ${count} ${count === 1 ? "address" : "addresses"}` : "";
       return ` — Milvus ${v.milvusVersion}${on}, served SHA-256 ${v.servedFingerprint256}`;
     }
     case "CutOverFirst":

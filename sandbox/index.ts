@@ -14,7 +14,7 @@ import { REGISTRY_TABLE, type Registry, dynamoRegistry } from "../functions/lib/
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AlbController, startAlbController } from "./alb";
 import { type AwsFaults, createAwsFaults } from "./aws-faults";
-import { type AuthenticatorPartition, type KubeApiServer, eksTokenAuthenticator, loadMilvusDemoService, seedMilvusRelease, startKubeApiServer } from "./kube";
+import { type KubeApiServer, eksTokenAuthenticator, loadMilvusDemoService, seedMilvusRelease, startKubeApiServer, partitionOfRegion } from "./kube";
 import { type MilvusServer, startMilvusServer } from "./milvus-server";
 import { type MilvusOperator, startMilvusOperator } from "./operator";
 import { type Moto, startMoto } from "./moto";
@@ -117,7 +117,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     awsFaults.attach(dynamodb);
     const registry = await createRegistry(dynamodb);
 
-    const kube = await startKubeApiServer({ authenticate: eksTokenAuthenticator({ partition: clusterPartition(region) }) });
+    // An EKS cluster's authenticator accepts tokens presigned for its own region's partition only.
+    const kube = await startKubeApiServer({ authenticate: eksTokenAuthenticator({ partition: partitionOfRegion(region) }) });
     stops.push(() => kube.close());
     seedMilvusRelease(kube);
 
@@ -239,13 +240,6 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     await stop();
     throw e;
   }
-}
-
-/** The partition an EKS cluster in `region` authenticates for (the region's, as its aws-iam-authenticator is set up). */
-function clusterPartition(region: string): AuthenticatorPartition {
-  if (region.startsWith("cn-")) return "aws-cn";
-  if (region.startsWith("us-gov-")) return "aws-us-gov";
-  return "aws";
 }
 
 function realHandlers(env: {

@@ -130,8 +130,6 @@ export interface VerifyResult {
    * served the imported certificate and answered as Milvus.
    */
   addresses: string[];
-  /** How many addresses were verified: all of them, or the step failed. */
-  addressesVerified: number;
   servedFingerprint256: string;
   /** ISO 8601. */
   servedNotAfter: string;

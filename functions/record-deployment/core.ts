@@ -40,7 +40,8 @@ export async function recordDeployment(input: RecordDeploymentInput, deps: Recor
     service: target.service.name,
     ingress: target.ingress.name,
     albHostname: verification.albHostname,
-    addressesVerified: verification.addressesVerified,
+    // Every address resolved was verified, or the step failed.
+    addressesVerified: verification.addresses.length,
     servedFingerprint256: verification.servedFingerprint256,
     servedNotAfter: verification.servedNotAfter,
     milvusVersion: verification.milvusVersion,

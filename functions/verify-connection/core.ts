@@ -107,7 +107,6 @@ export async function verifyConnection(input: VerifyInput, deps: VerifyDeps): Pr
     albHostname,
     address: first.address,
     addresses: endpoints.map(({ address, port }) => hostPort(address, port)),
-    addressesVerified: checked.length,
     servedFingerprint256: served.fingerprint256,
     servedNotAfter: new Date(served.validTo).toISOString(),
     milvusVersion,

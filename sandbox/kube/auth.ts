@@ -28,6 +28,13 @@ const PARTITION_DOMAINS: Record<AuthenticatorPartition, { domain: string; dualSt
 };
 const REGION_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/;
 
+/** The partition a region belongs to, as the AWS SDK's partition table matches region names. */
+export function partitionOfRegion(region: string): AuthenticatorPartition {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  return "aws";
+}
+
 /**
  * pkg/token/token.go verifySTSHostnameFormat (v0.7.18): the global endpoint only in partition aws; otherwise the host
  * must be one the AWS SDK's STS resolver gives for the region in its second label (plain, FIPS, dual-stack), and
@@ -39,8 +46,7 @@ function stsHostnameProblem(host: string, partition: AuthenticatorPartition): st
   const labels = host.split(".");
   const region = labels[1] ?? "";
   if (!REGION_LABEL.test(region)) return `invalid region identifier format provided: ${region}`;
-  const regionPartition = region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
-  const { domain, dualStack } = PARTITION_DOMAINS[regionPartition];
+  const { domain, dualStack } = PARTITION_DOMAINS[partitionOfRegion(region)];
   const resolved = ["sts", "sts-fips"].flatMap((service) => [`${service}.${region}.${domain}`, `${service}.${region}.${dualStack}`]);
   if (!resolved.includes(host)) return `unexpected hostname "${host}" in pre-signed URL`;
   const hostDomain = labels.slice(2).join(".");

@@ -8,7 +8,7 @@
 // from and what it leaves out.
 //
 // This is the public surface; the modules beside it are the stand-in's own.
-export { type AuthenticatorPartition, eksTokenAuthenticator } from "./auth";
+export { type AuthenticatorPartition, eksTokenAuthenticator, partitionOfRegion } from "./auth";
 export type { Json, JsonObject } from "./json";
 export { kubeconfigYaml } from "./kubeconfig";
 export { loadMilvusDemoService, seedMilvusRelease } from "./seed";

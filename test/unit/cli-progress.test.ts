@@ -162,7 +162,7 @@ describe("lines", () => {
     ).toBe(" — Service LoadBalancer → ClusterIP through Milvus milvus/m spec.components.proxy.serviceType");
     expect(exitDetail("ImportCertificate", { importedCertificate: { imported: false, arn: "arn:x" } })).toBe(" — unchanged arn:x");
     expect(exitDetail("ClaimTarget", { lease: { claimed: true, tookOverFrom: "arn:old" } })).toBe(" — lease taken over from arn:old");
-    expect(exitDetail("VerifyThroughAlb", { verification: { milvusVersion: "v2.5.4", addressesVerified: 3, servedFingerprint256: "AA:BB" } })).toBe(
+    expect(exitDetail("VerifyThroughAlb", { verification: { milvusVersion: "v2.5.4", addresses: ["10.0.0.1:443", "10.0.1.1:443", "10.0.2.1:443"], servedFingerprint256: "AA:BB" } })).toBe(
       " — Milvus v2.5.4 on 3 addresses, served SHA-256 AA:BB",
     );
     expect(exitDetail("RecordDeployment", {})).toBe("");
