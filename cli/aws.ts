@@ -1,6 +1,7 @@
 // The AWS SDK as the CLI uses it on an operator's machine: clients from the SDK's default credential and region
 // chains (as the AWS CLI resolves them), and a check that credentials exist before anything starts.
 import { ACMClient } from "@aws-sdk/client-acm";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { Route53Client } from "@aws-sdk/client-route-53";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -15,6 +16,7 @@ export function productionAws(region: string): AwsClients {
     // A certificate bucket may live in another region than the cluster.
     s3: new S3Client({ ...config, followRegionRedirects: true }),
     route53: new Route53Client(config),
+    elbv2: new ElasticLoadBalancingV2Client(config),
   };
 }
 

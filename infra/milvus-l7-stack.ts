@@ -100,6 +100,7 @@ export class MilvusL7Stack extends Stack {
         "record-deployment": this.roles.recordDeployment,
         "target-lease": this.roles.targetLease,
         "remove-ingress": this.roles.kubernetes,
+        "diagnose-targets": this.roles.kubernetes,
         "upsert-dns": this.roles.upsertDns,
       },
       logRetention: config.logRetention,

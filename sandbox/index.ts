@@ -3,18 +3,19 @@
 // handlers wired to them, and a runner for the real ASL. `npm run demo` and the integration tests use it.
 import { ACMClient } from "@aws-sdk/client-acm";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { ListHostedZonesCommand, ListResourceRecordSetsCommand, Route53Client } from "@aws-sdk/client-route-53";
 import { S3Client } from "@aws-sdk/client-s3";
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { readFileSync } from "node:fs";
 import { format } from "node:util";
 import { fingerprintOf } from "../functions/lib/certificates";
-import { eksConnector, eksToken } from "../functions/lib/kube";
+import { eksConnector } from "../functions/lib/kube";
 import { REGISTRY_TABLE, type Registry, dynamoRegistry } from "../functions/lib/registry";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AlbController, startAlbController } from "./alb";
 import { type AwsFaults, createAwsFaults } from "./aws-faults";
-import { type KubeApiServer, eksTokenAuthenticator, loadMilvusDemoService, seedMilvusRelease, startKubeApiServer, partitionOfRegion } from "./kube";
+import { type KubeApiServer, eksTokenAuthenticator, loadMilvusDemoService, seedMilvusRelease, serviceAccountUser, startKubeApiServer, partitionOfRegion } from "./kube";
 import { type MilvusServer, startMilvusServer } from "./milvus-server";
 import { type MilvusOperator, startMilvusOperator } from "./operator";
 import { type Moto, startMoto } from "./moto";
@@ -42,6 +43,14 @@ export interface SandboxOptions {
   watchSeconds?: number;
   /** Copy handler log lines to stderr as they happen. */
   echoLogs?: boolean;
+  /**
+   * The cluster's load balancer controller: `self-managed` (default), the AWS Load Balancer Controller as its Helm
+   * chart installs it; `auto`, EKS Auto Mode, with the IngressClass `alb` and IngressClassParams `alb` its user guide
+   * has users create.
+   */
+  albMode?: "self-managed" | "auto";
+  /** Self-managed only: whether the chart's validating webhook is installed (default true). */
+  albWebhook?: boolean;
 }
 
 export interface Sandbox {
@@ -49,7 +58,8 @@ export interface Sandbox {
   kube: KubeApiServer;
   alb: AlbController;
   milvus: MilvusServer;
-  aws: { acm: ACMClient; secretsManager: SecretsManagerClient; s3: S3Client; route53: Route53Client };
+  /** `elbv2` is the ALB simulator's ELBv2 API (target health of the simulated ALBs), the others moto. */
+  aws: { acm: ACMClient; secretsManager: SecretsManagerClient; s3: S3Client; route53: Route53Client; elbv2: ElasticLoadBalancingV2Client };
   /** Makes the sandbox's AWS misbehave: error responses for chosen operations of the clients above and the registry's. */
   awsFaults: AwsFaults;
   /** The deployments registry, in moto's DynamoDB. */
@@ -104,7 +114,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const moto = await startMoto(region);
     stops.push(() => moto.stop());
     const clientConfig = { region, endpoint: moto.endpoint, credentials: moto.credentials };
-    const aws = {
+    const motoAws = {
       acm: new ACMClient(clientConfig),
       secretsManager: new SecretsManagerClient(clientConfig),
       s3: new S3Client({ ...clientConfig, forcePathStyle: true }),
@@ -112,13 +122,21 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     };
 
     const awsFaults = createAwsFaults();
-    for (const client of Object.values(aws)) awsFaults.attach(client);
+    for (const client of Object.values(motoAws)) awsFaults.attach(client);
     const dynamodb = new DynamoDBClient(clientConfig);
     awsFaults.attach(dynamodb);
     const registry = await createRegistry(dynamodb);
 
     // An EKS cluster's authenticator accepts tokens presigned for its own region's partition only.
-    const kube = await startKubeApiServer({ authenticate: eksTokenAuthenticator({ partition: partitionOfRegion(region) }) });
+    // The in-cluster controllers authenticate with their service accounts' tokens, not as an IAM principal.
+    const controllerTokens = { alb: randomUUID(), operator: randomUUID() };
+    const kube = await startKubeApiServer({
+      authenticate: eksTokenAuthenticator({ partition: partitionOfRegion(region) }),
+      staticTokens: [
+        { token: controllerTokens.alb, user: serviceAccountUser("kube-system", "aws-load-balancer-controller") },
+        { token: controllerTokens.operator, user: serviceAccountUser("milvus-operator", "milvus-operator") },
+      ],
+    });
     stops.push(() => kube.close());
     seedMilvusRelease(kube);
 
@@ -129,8 +147,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     // The sandbox's CA, minted with the first certificate.
     let sandboxCa: CertificateSet | undefined;
     const alb = await startAlbController({
-      kube: { url: kube.url, caPem: kube.caPem, token: await eksToken(CLUSTER, region, moto.credentials) },
-      acm: aws.acm,
+      kube: { url: kube.url, caPem: kube.caPem, token: controllerTokens.alb },
+      acm: motoAws.acm,
       privateKeyFor: (certificatePem) => keys.get(fingerprintOf(certificatePem)),
       // target-type ip registers the Milvus proxy pods behind the Service; here every Milvus Service's gRPC port
       // is the stand-in.
@@ -139,14 +157,31 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       region,
       publishDelayMs: opts.publishDelayMs ?? 300,
       healthyDelayMs: opts.healthyDelayMs ?? 300,
+      clusterName: CLUSTER,
+      mode: opts.albMode,
+      webhook: opts.albWebhook,
     });
     stops.push(() => alb.close());
+    // EKS Auto Mode installs no IngressClass: its user guide ("Create an IngressClass to configure an Application
+    // Load Balancer", awsdocs/amazon-eks-user-guide latest/ug/automode/auto-configure-alb.adoc) has users create
+    // IngressClassParams and an IngressClass, named alb here like the chart's.
+    if (opts.albMode === "auto") {
+      kube.put({ apiVersion: "eks.amazonaws.com/v1", kind: "IngressClassParams", metadata: { name: "alb" }, spec: { scheme: "internet-facing" } });
+      kube.put({
+        apiVersion: "networking.k8s.io/v1",
+        kind: "IngressClass",
+        metadata: { name: "alb", annotations: { "ingressclass.kubernetes.io/is-default-class": "true" } },
+        spec: { controller: "eks.amazonaws.com/alb", parameters: { apiGroup: "eks.amazonaws.com", kind: "IngressClassParams", name: "alb" } },
+      });
+    }
+    // The simulator serves the ELBv2 API of its ALBs; moto's credentials, as for every other client.
+    const aws: Sandbox["aws"] = { ...motoAws, elbv2: new ElasticLoadBalancingV2Client({ region, endpoint: alb.elbv2Endpoint, credentials: moto.credentials }) };
+    awsFaults.attach(aws.elbv2);
 
     let operator: MilvusOperator | undefined;
     const startOperator = async (operatorOpts: { resyncMs?: number } = {}) => {
       if (operator) return operator;
-      const token = await eksToken(CLUSTER, region, moto.credentials);
-      const started = await startMilvusOperator({ kube: { url: kube.url, caPem: kube.caPem, token }, ...operatorOpts });
+      const started = await startMilvusOperator({ kube: { url: kube.url, caPem: kube.caPem, token: controllerTokens.operator }, ...operatorOpts });
       stops.push(() => started.close());
       operator = started;
       return started;

@@ -1,4 +1,4 @@
-// The ten workflow steps, declared once. The stack builds one Lambda per row (infra/constructs/workflow-functions.ts),
+// The eleven workflow steps, declared once. The stack builds one Lambda per row (infra/constructs/workflow-functions.ts),
 // `milvus-l7 run` and the sandbox wire one local function per row (statemachine/wire-steps.ts), and the benchmark
 // bundles and measures each row. What the ASL already says is read from it, never copied: a function's timeout
 // follows its Task's TimeoutSeconds. What the ASL must say is written here and held to it state by state
@@ -135,6 +135,21 @@ export const STEP_TABLE = [
       // AwsUnavailable: reading the Milvus credentials secret (Secrets Manager throttling or a blip).
       { state: "VerifyThroughAlb", resultPath: "$.verification", retries: [["EndpointNotReady"], ["AwsUnavailable"]] },
       { state: "VerifyAfterCutover", resultPath: "$.verification", retries: [["EndpointNotReady"], ["AwsUnavailable"]] },
+    ],
+  },
+  {
+    name: "diagnose-targets",
+    resource: "DiagnoseTargetsFunctionArn",
+    stackOutput: "DiagnoseTargetsFunctionName",
+    description: "milvus-l7: explain an ALB that never served: ELB target health and the TargetGroupBindings' warnings",
+    memoryMb: 256,
+    kubernetes: true,
+    inVpc: true,
+    // What it cannot read goes into the Cause instead of failing it, and a failure of its own is caught with the
+    // caught error kept: nothing of its own is worth another attempt.
+    tasks: [
+      { state: "DiagnoseTargets", resultPath: "$.error", retries: [] },
+      { state: "DiagnoseTargetsAfterCutover", resultPath: "$.error", retries: [] },
     ],
   },
   {

@@ -3,10 +3,12 @@
 // sandbox passes its stand-ins. Only the dependencies differ; the handlers, their middy stack and their logging are
 // the ones Lambda runs.
 import type { ACMClient } from "@aws-sdk/client-acm";
+import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { Route53Client } from "@aws-sdk/client-route-53";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import * as applyIngress from "../functions/apply-ingress/handler";
+import * as diagnoseTargets from "../functions/diagnose-targets/handler";
 import * as getIngressStatus from "../functions/get-ingress-status/handler";
 import * as importCertificate from "../functions/import-certificate/handler";
 import type { ClusterConnector } from "../functions/lib/kube";
@@ -27,6 +29,8 @@ export interface AwsClients {
   secretsManager: SecretsManagerClient;
   s3: S3Client;
   route53: Route53Client;
+  /** ELBv2 in the run's region: diagnose-targets reads target health with it. */
+  elbv2: ElasticLoadBalancingV2Client;
 }
 
 export interface StepDependencies {
@@ -74,6 +78,7 @@ export function wireSteps(deps: StepDependencies): LocalFunctions {
       secretsManager: aws.secretsManager,
       ...(deps.verifyTimeoutMs ? { timeoutMs: deps.verifyTimeoutMs } : {}),
     }),
+    "diagnose-targets": diagnoseTargets.makeHandler({ connect, elbv2: () => aws.elbv2 }),
     "remove-ingress": removeIngress.makeHandler({ connect }),
     "upsert-dns": upsertDns.makeHandler({ route53: aws.route53 }),
     "record-deployment": recordDeployment.makeHandler({ registry }),

@@ -1,6 +1,7 @@
 // One poll of the address wait. Holds a bounded watch on the Ingress so an address is noticed the moment the
 // controller publishes it, and reports the controller's Warning events so an operator sees why it is not.
 import { KubernetesNotFound } from "../lib/errors";
+import { ingressClassOf } from "../lib/ingress";
 import type { ClusterConnector } from "../lib/kube";
 import { type Ingress, type KubeClient, type KubeEvent, eventsPath, ingressPath, ingressesPath } from "../lib/kube-client";
 import type { IngressState, IngressStatus, Target } from "../lib/state";
@@ -99,7 +100,7 @@ export async function getIngressStatus(input: GetIngressStatusInput, deps: GetIn
     `The AWS Load Balancer Controller did not ${hostname ? "finish deploying" : "publish an address for"} ${ref} after ${polls} polls.`,
     last
       ? `Latest controller warning: ${last.reason}: ${last.message}`
-      : "The controller recorded no Warning events: check that it runs in the cluster and watches IngressClass 'alb' (kubectl -n kube-system logs deploy/aws-load-balancer-controller).",
+      : `The controller recorded no Warning events: check that it runs in the cluster and watches IngressClass ${ingressClassOf(target)} (kubectl -n kube-system logs deploy/aws-load-balancer-controller).`,
     "Fix the cause and re-run the same input; completed steps are skipped.",
   ].join(" ");
 

@@ -89,6 +89,15 @@ export class KubernetesForbidden extends MilvusL7Error {
   readonly retryable = false;
 }
 
+/**
+ * A validating or mutating admission webhook of the cluster denied the write: the cluster's policy, not a missing
+ * permission. The message names the webhook and quotes its reason.
+ */
+export class AdmissionDenied extends MilvusL7Error {
+  override readonly name = "AdmissionDenied";
+  readonly retryable = false;
+}
+
 /** 404: the namespace, Service or Ingress does not exist. */
 export class KubernetesNotFound extends MilvusL7Error {
   override readonly name = "KubernetesNotFound";
@@ -104,6 +113,18 @@ export class KubernetesConflict extends MilvusL7Error {
 /** 400/422: the apiserver rejected the object (e.g. an invalid Service spec). */
 export class KubernetesRejected extends MilvusL7Error {
   override readonly name = "KubernetesRejected";
+  readonly retryable = false;
+}
+
+/**
+ * What the cluster already holds would make the load balancer controller build something other than what milvus-l7
+ * guarantees (an IngressClass of another controller, IngressClassParams or Service annotations that override the
+ * request, an IngressGroup peer that disagrees on a group-wide setting). Found by ApplyIngress before any write;
+ * the message names the object, the field and the fix. Not a KubernetesConflict: nothing answered 409, and the fix
+ * is a change to the cluster's configuration or to the request, not to field ownership.
+ */
+export class ClusterRefused extends MilvusL7Error {
+  override readonly name = "ClusterRefused";
   readonly retryable = false;
 }
 
@@ -157,9 +178,11 @@ export const errorClasses = {
   CertificateSourceError,
   AcmRejected,
   KubernetesForbidden,
+  AdmissionDenied,
   KubernetesNotFound,
   KubernetesConflict,
   KubernetesRejected,
+  ClusterRefused,
   VerificationFailed,
   MilvusUnauthenticated,
   MilvusPermissionDenied,

@@ -10,6 +10,15 @@ export const MANAGED_BY_LABEL = { "app.kubernetes.io/managed-by": "milvus-l7" } 
 
 const A = ALB_ANNOTATION_PREFIX;
 
+/**
+ * The IngressClass milvus-l7 names when the request does not: the one the AWS Load Balancer Controller's Helm chart
+ * creates (helm/aws-load-balancer-controller values.yaml, ingressClass: alb).
+ */
+export const DEFAULT_INGRESS_CLASS = "alb";
+
+/** The target's IngressClass; targets recorded before `ingress.className` existed mean the default. */
+export const ingressClassOf = (target: Target): string => target.ingress.className ?? DEFAULT_INGRESS_CLASS;
+
 export function ingressManifest(target: Target, certificateArn: string): Ingress {
   return {
     apiVersion: "networking.k8s.io/v1",
@@ -29,7 +38,7 @@ export function ingressManifest(target: Target, certificateArn: string): Ingress
       },
     },
     spec: {
-      ingressClassName: "alb",
+      ingressClassName: ingressClassOf(target),
       rules: [
         {
           host: target.ingress.host,

@@ -7,6 +7,7 @@ import type { CoreV1Event, V1Ingress, V1ObjectMeta, V1Service } from "@kubernete
 import type { IncomingMessage } from "node:http";
 import { Agent, type AgentOptions, request } from "node:https";
 import {
+  AdmissionDenied,
   KubernetesConflict,
   KubernetesForbidden,
   KubernetesNotFound,
@@ -183,22 +184,64 @@ export class KubeClient {
    * Watches a collection until `onEvent` returns true (the watch has what it waited for), `seconds` pass, or the
    * server ends it. The request is abortable from its start and always ended: a response that never starts costs
    * the bounded wait, not a socket. An `onEvent` that throws ends the watch with that error.
+   *
+   * A watch whose resourceVersion the server no longer has (410 Expired, as an ERROR event or the answer) re-lists
+   * the collection with the same selectors, hands each listed object to `onEvent` as ADDED (what client-go's
+   * reflector does on a relist), and watches again from the list's resourceVersion, within the same bound. A 504
+   * "Too large resource version" (the server's cache is behind the version we read) is retried once after its short
+   * Retry-After, as other calls are.
    */
   async watch<T>(what: string, path: string, query: Query, seconds: number, onEvent: (event: WatchEvent<T>) => boolean): Promise<void> {
     const controller = new AbortController();
+    const { signal } = controller;
+    const deadline = Date.now() + seconds * 1000;
     const bound = setTimeout(() => controller.abort(), seconds * 1000);
+    const { labelSelector, fieldSelector } = query;
+    let resourceVersion = query.resourceVersion;
+    let retriedTooLarge = false;
     try {
-      // `watch` first, as client-go sends it; timeoutSeconds (whole seconds) also has the server end the watch.
-      const res = await this.respond({ method: "GET", path, query: { watch: true, ...query, timeoutSeconds: Math.ceil(seconds) } }, controller.signal);
-      if (res.statusCode !== 200) await readJson(res, controller.signal);
-      await readEvents(res, controller.signal, (event: WatchEvent<T> | { type: "ERROR"; object: StatusBody }) => {
-        if (event.type !== "ERROR") return onEvent(event);
-        // 410 Gone: the resourceVersion is too old to resume from; the next poll reads the object afresh.
-        if (event.object.code === 410) return true;
-        throw new KubeApiError(event.object.code ?? 500, event.object.message ?? "watch error");
-      });
+      for (;;) {
+        // `watch` first, as client-go sends it; timeoutSeconds (whole seconds) also has the server end the watch.
+        const timeoutSeconds = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
+        const res = await this.respond({ method: "GET", path, query: { watch: true, ...query, resourceVersion, timeoutSeconds } }, signal);
+        let expired = res.statusCode === 410;
+        if (res.statusCode !== 200 && !expired) {
+          try {
+            await readJson(res, signal);
+          } catch (e) {
+            const waitMs = retryAfterMs(e);
+            const tooLarge = e instanceof KubeApiError && e.statusCode === 504;
+            if (!tooLarge || retriedTooLarge || waitMs === undefined || waitMs > MAX_RETRY_AFTER_MS || Date.now() + waitMs >= deadline) throw e;
+            retriedTooLarge = true;
+            await sleep(waitMs, signal);
+            continue;
+          }
+        }
+        let satisfied = false;
+        if (!expired) {
+          await readEvents(res, signal, (event: WatchEvent<T> | { type: "ERROR"; object: StatusBody }) => {
+            if (event.type !== "ERROR") {
+              satisfied = onEvent(event);
+              return satisfied;
+            }
+            if (event.object.code === 410) {
+              expired = true;
+              return true;
+            }
+            throw new KubeApiError(event.object.code ?? 500, event.object.message ?? "watch error");
+          });
+        } else res.resume();
+        if (satisfied || !expired) return;
+        // Too old to resume from: read the collection afresh, then watch on from there.
+        const list = (await readJson(await this.respond({ method: "GET", path, query: { labelSelector, fieldSelector } }, signal), signal)) as {
+          metadata?: { resourceVersion?: string };
+          items?: T[];
+        };
+        for (const object of list.items ?? []) if (onEvent({ type: "ADDED", object })) return;
+        resourceVersion = list.metadata?.resourceVersion;
+      }
     } catch (e) {
-      if (!controller.signal.aborted) throw translateKubeError(e, what);
+      if (!signal.aborted) throw translateKubeError(e, what);
     } finally {
       clearTimeout(bound);
       controller.abort();
@@ -369,22 +412,37 @@ async function kubeCall<T>(what: string, call: (signal: AbortSignal) => Promise<
 
 /**
  * Kubernetes failures → our errors. `what` names the operation and object, e.g. `patch Service milvus/milvus-demo`.
- * 429/5xx/network → retryable; 401/403/404/409/400/422 → terminal with the fix in the message.
+ * 429/5xx/network → retryable; 401/403/404/409/400/422 → terminal with the fix in the message; a webhook's denial
+ * (any code) → AdmissionDenied.
  */
 function translateKubeError(e: unknown, what: string): Error {
-  if (e instanceof KubernetesUnavailable || e instanceof KubernetesNotFound || e instanceof KubernetesForbidden) return e;
+  if (e instanceof KubernetesUnavailable || e instanceof KubernetesNotFound || e instanceof KubernetesForbidden || e instanceof AdmissionDenied) return e;
   if (e instanceof KubeApiError) {
     const code = e.statusCode;
     const suffix = e.message ? `: ${e.message.replace(/\.$/, "")}` : "";
+    const unreachableWebhook = code >= 500 ? /failed calling webhook "([^"]*)"/.exec(e.message) : null;
+    if (unreachableWebhook) {
+      return new KubernetesUnavailable(
+        `Kubernetes API answered ${code} to ${what}${suffix}. The API server could not reach the admission webhook "${unreachableWebhook[1]}", which must approve this write (failurePolicy Fail). This is usually transient (its pods restarting) and the workflow retries it; if it persists, check the webhook's service and pods (for the AWS Load Balancer Controller: kubectl -n kube-system get pods,svc -l app.kubernetes.io/name=aws-load-balancer-controller).`,
+      );
+    }
     if (code === 429 || code >= 500) {
       const asked = e.retryAfterSeconds === undefined ? "" : ` (it asked to retry after ${e.retryAfterSeconds} s)`;
       return new KubernetesUnavailable(`Kubernetes API answered ${code} to ${what}${suffix}${asked}. ${TRANSIENT_ADVICE}`);
     }
-    if (code === 401 || code === 403) {
-      return new KubernetesForbidden(
-        `Kubernetes API refused ${what} (${code})${suffix}. Grant the milvus-l7 Lambda role an EKS access entry with AmazonEKSEditPolicy scoped to the Milvus namespace (see README "Granting cluster access").`,
+    const denial = /admission webhook "([^"]*)" denied the request(?:: ([\s\S]*)| without explanation)/.exec(e.message);
+    if (denial) {
+      const reason = denial[2] ? `: ${denial[2].replace(/\.$/, "")}` : " without explanation";
+      return new AdmissionDenied(
+        `The cluster's admission policy refused ${what} (${code}): the admission webhook "${denial[1]}" denied it${reason}. This is a policy the cluster enforces on the object (a validating or mutating webhook), not a missing IAM or RBAC permission: change the request so the object satisfies it, or ask the cluster's administrators about the webhook "${denial[1]}".`,
       );
     }
+    if (code === 401) {
+      return new KubernetesForbidden(
+        `Kubernetes API refused ${what} (401)${suffix}: the cluster did not accept the token, so this is authentication, not permissions. Either the milvus-l7 Lambda role has no EKS access entry on this cluster (an access entry is what makes EKS accept its tokens), or the token was presigned for another region or partition than the cluster's. Grant the milvus-l7 Lambda role an EKS access entry (see README "Granting cluster access") and check that the request names the cluster's region.`,
+      );
+    }
+    if (code === 403) return new KubernetesForbidden(`Kubernetes API refused ${what} (403)${suffix}. ${forbiddenAdvice(e.message)}`);
     if (code === 404) {
       return new KubernetesNotFound(`Not found: ${what}${suffix}. Check cluster, milvus.namespace and milvus.service in the request.`);
     }
@@ -409,4 +467,22 @@ function translateKubeError(e: unknown, what: string): Error {
     return new KubernetesUnavailable(`Kubernetes API unreachable during ${what} (${code ?? err.name}). ${TRANSIENT_ADVICE}`);
   }
   return e instanceof Error ? e : new Error(String(e));
+}
+
+/**
+ * What to grant for an authorizer's 403, read from its message (the apiserver's responsewriters.forbiddenMessage:
+ * `User "<name>" cannot <verb> resource "<resource>" in API group "<group>" in the namespace "<ns>"` or `… at the
+ * cluster scope`).
+ */
+function forbiddenAdvice(message: string): string {
+  const m = /cannot (\S+) resource "([^"]*)" in API group "([^"]*)" (?:in the namespace "([^"]*)"|at the cluster scope)/.exec(message);
+  const generic =
+    'Grant the milvus-l7 Lambda role an EKS access entry with AmazonEKSEditPolicy scoped to the Milvus namespace (see README "Granting cluster access").';
+  if (!m) return generic;
+  const [, verb, resource, group, namespace] = m;
+  const qualified = group ? `${resource}.${group}` : resource;
+  if (namespace) {
+    return `The role authenticates, but may not ${verb} ${qualified} in namespace ${namespace}. Grant the milvus-l7 Lambda role an EKS access entry with AmazonEKSEditPolicy scoped to namespace ${namespace}, or bind it an RBAC Role in ${namespace} that allows ${verb} on ${qualified} (see README "Granting cluster access").`;
+  }
+  return `The role authenticates, but may not ${verb} ${qualified} at the cluster scope, which a namespace-scoped access policy never covers. Grant the milvus-l7 Lambda role an EKS access entry whose access policy (AmazonEKSEditPolicy does not reach cluster-scoped objects) has cluster scope for this, or bind it an RBAC ClusterRole that allows ${verb} on ${qualified} (see README "Granting cluster access").`;
 }

@@ -8,6 +8,7 @@
 import * as z from "zod/mini";
 import { validateAlbAnnotations } from "./alb-annotations";
 import { type FieldIssue, InvalidRequest } from "./errors";
+import { DEFAULT_INGRESS_CLASS } from "./ingress";
 
 /** Requests are small; anything larger is a mistake or an attack, and the plan must fit in a 256 KB state. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
@@ -48,6 +49,13 @@ function dns1035Label(s: string): string | undefined {
 
 function dns1123Subdomain(s: string): string | undefined {
   return s.length <= 253 && s.split(".").every((l) => LABEL_1123.test(l)) ? undefined : DNS1123_SUBDOMAIN_MSG;
+}
+
+function ingressClassName(s: string): string | undefined {
+  // IngressClass names are object names (apimachinery ValidateObjectMeta: a DNS-1123 subdomain).
+  return dns1123Subdomain(s) === undefined
+    ? undefined
+    : `${DNS1123_SUBDOMAIN_MSG}, naming an IngressClass of the AWS Load Balancer Controller (kubectl get ingressclass; the controller's chart creates ${DEFAULT_INGRESS_CLASS})`;
 }
 
 function hostName(s: string): string | undefined {
@@ -171,6 +179,8 @@ const ingressShape = {
   name: z.optional(checked(dns1123Subdomain)),
   host: checked(hostName),
   scheme: z._default(oneOf(["internet-facing", "internal"] as const), "internet-facing"),
+  // The Ingress's spec.ingressClassName; ApplyIngress checks the class (controller, IngressClassParams) before writing.
+  className: z._default(checked(ingressClassName), DEFAULT_INGRESS_CLASS),
   // With a hosted zone, milvus-l7 points `host` at the ALB (alias record) and verifies through the name itself.
   route53HostedZoneId: z.optional(checked(hostedZoneId)),
   // Values are checked one by one in alb-annotations (non-strings included), so every bad annotation is reported.

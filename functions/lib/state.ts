@@ -43,6 +43,11 @@ export interface Target {
     name: string;
     host: string;
     scheme: "internet-facing" | "internal";
+    /**
+     * The IngressClass the Ingress names (`spec.ingressClassName`), the request's `ingress.className`. Absent in
+     * targets recorded before the field existed, which renewals read back from the registry: those mean `alb`.
+     */
+    className?: string;
     /** Upsert an alias record `host` → ALB in this Route 53 hosted zone, and verify through `host`. */
     route53HostedZoneId?: string;
     /** `alb.ingress.kubernetes.io/*` annotations: the request's (validated) over milvus-l7's defaults. */
@@ -99,6 +104,12 @@ export interface IngressState {
   appliedAt: string;
   changed: boolean;
   polls: number;
+  /**
+   * What ApplyIngress's preflight found that works but should be fixed, or could not check (a cluster-scoped read
+   * the Lambdas' access does not cover). Not the controller's Warning events, which are `IngressStatus.warnings`;
+   * they end in the run's `TargetSummary.warnings`.
+   */
+  preflightWarnings: string[];
 }
 
 export interface ControllerWarning {

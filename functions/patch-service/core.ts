@@ -70,6 +70,14 @@ export async function patchService(input: PatchServiceInput, deps: PatchServiceD
       `${ref} is managed by Helm release ${release}: set service.type=ClusterIP in its values (helm upgrade ${release} milvus/milvus -n ${namespace} --reuse-values --set service.type=ClusterIP), or the next helm upgrade brings the Layer-4 load balancer back.`,
     );
   }
+  // externalIPs are valid on every Service type and the apiserver keeps them on the switch to ClusterIP: kube-proxy
+  // then still forwards those addresses to Milvus on Layer 4, past the ALB. Removing them is the owner's call.
+  const externalIPs = service.spec?.externalIPs ?? [];
+  if (externalIPs.length > 0) {
+    warnings.push(
+      `${ref} lists spec.externalIPs ${externalIPs.join(", ")}: kube-proxy keeps forwarding them to Milvus on Layer 4 after the cutover, past the ALB and its TLS. Remove spec.externalIPs (and the Helm value or manifest that sets them) if the ALB should be the only way in.`,
+    );
+  }
   if (previousType === "ClusterIP") return { previousType, type: "ClusterIP", changed: false, via: "service", warnings };
   const restricted = sourceRestriction(service);
   if (restricted) {

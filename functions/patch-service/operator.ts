@@ -78,7 +78,7 @@ async function waitForType(kube: KubeClient, namespace: string, name: string, re
     },
   );
   if (type === "ClusterIP") return type;
-  // The watch may have ended early (410 Gone, a closed stream): the Service as it is now decides.
+  // The watch may have ended early (a closed stream): the Service as it is now decides.
   const current = await kube.get<Service>(`read Service ${namespace}/${name}`, servicePath(namespace, name));
   return current.spec?.type ?? "ClusterIP";
 }

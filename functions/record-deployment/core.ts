@@ -1,6 +1,6 @@
 // The end of a target's path: record it in the deployments registry (so renewals know where a certificate is
 // served), release its lease in the same transaction, and return the target's summary for the execution output.
-import type { ImportedCertificate, PatchServiceResult, PlannedCertificate, Target, TargetSummary, VerifyResult } from "../lib/state";
+import type { ImportedCertificate, IngressState, PatchServiceResult, PlannedCertificate, Target, TargetSummary, VerifyResult } from "../lib/state";
 import { type Registry, targetIdOf } from "../lib/registry";
 
 export interface RecordDeploymentInput {
@@ -10,6 +10,11 @@ export interface RecordDeploymentInput {
   certificateRequest: PlannedCertificate;
   verification: VerifyResult;
   service: PatchServiceResult;
+  /**
+   * `$.ingress`, for ApplyIngress's preflight warnings. Optional: an execution keeps the definition it started
+   * with, so one started before the ASL passed it reaches an updated function without it.
+   */
+  ingress?: Pick<IngressState, "preflightWarnings">;
   executionArn: string;
 }
 
@@ -48,6 +53,6 @@ export async function recordDeployment(input: RecordDeploymentInput, deps: Recor
     milvusAuth: verification.milvusAuth,
     serviceType: service.type,
     previousServiceType: service.previousType,
-    warnings: [...service.warnings, ...verification.warnings],
+    warnings: [...(input.ingress?.preflightWarnings ?? []), ...service.warnings, ...verification.warnings],
   };
 }

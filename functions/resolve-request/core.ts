@@ -64,6 +64,7 @@ export function resolveRequest(input: unknown, opts: ResolveOptions): Plan {
           : {}),
         ingress: {
           name: request.ingress.name,
+          className: request.ingress.className,
           host: request.ingress.host,
           scheme: request.ingress.scheme,
           ...(request.ingress.route53HostedZoneId ? { route53HostedZoneId: request.ingress.route53HostedZoneId } : {}),

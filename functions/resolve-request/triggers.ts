@@ -268,6 +268,7 @@ function copyTarget(t: Target): Target {
     ...(t.milvusCredentials ? { milvusCredentials: { secretsManager: { secretId: t.milvusCredentials.secretsManager.secretId } } } : {}),
     ingress: {
       name: t.ingress.name,
+      ...(t.ingress.className ? { className: t.ingress.className } : {}),
       host: t.ingress.host,
       scheme: t.ingress.scheme,
       ...(t.ingress.route53HostedZoneId ? { route53HostedZoneId: t.ingress.route53HostedZoneId } : {}),

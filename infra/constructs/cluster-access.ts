@@ -10,6 +10,12 @@
 //                       core events list                                                          — granted
 //   patch-service       core services get + patch                                                 — granted
 //   remove-ingress      networking.k8s.io ingresses get + delete (with a uid precondition)        — granted
+//   apply-ingress's     core pods list (the readiness-gate advisory)                              — granted
+//   preflight           networking.k8s.io ingressclasses get/list, IngressClassParams get, and
+//                       ingresses list in all namespaces (IngressGroup peers): cluster-scoped     — not granted;
+//                       each unreadable check is a warning in the run's summary, never a failure
+//   diagnose-targets    elbv2.k8s.aws targetgroupbindings list (a CRD `edit` does not aggregate)  — not granted;
+//                       it finds the target groups through ELB instead; core events list          — granted
 // The Kubernetes `edit` ClusterRole used in the aws-auth alternative grants the same (it aggregates `view`).
 import { Aws, CfnOutput, Fn, Stack } from "aws-cdk-lib";
 import * as eks from "aws-cdk-lib/aws-eks";
@@ -76,7 +82,7 @@ export class ClusterAccess extends Construct {
 
     new CfnOutput(stack, "KubernetesRoleArn", {
       description:
-        "IAM role of the Kubernetes-facing Lambdas (apply-ingress, get-ingress-status, patch-service, remove-ingress): the principal to grant cluster access",
+        "IAM role of the Kubernetes-facing Lambdas (apply-ingress, get-ingress-status, patch-service, remove-ingress, diagnose-targets): the principal to grant cluster access",
       value: props.role.roleArn,
     });
     new CfnOutput(stack, "AwsAuthCommand", {

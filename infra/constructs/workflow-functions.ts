@@ -77,6 +77,26 @@ export class WorkflowFunctions extends Construct {
     }
     this.functions = functions as Record<StepName, lambda.Function>;
 
+    // diagnose-targets reads the ALB's target groups and their targets' health. ELB's Describe actions support no
+    // resource-level permissions (Service Authorization Reference, Elastic Load Balancing V2): the resource must be *.
+    const diagnoseRole = props.roles["diagnose-targets"];
+    diagnoseRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: "ReadTargetHealth",
+        actions: [
+          "elasticloadbalancing:DescribeLoadBalancers",
+          "elasticloadbalancing:DescribeTargetGroups",
+          "elasticloadbalancing:DescribeTargetHealth",
+        ],
+        resources: ["*"],
+      }),
+    );
+    Validations.of(diagnoseRole).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "Target-health diagnosis: elasticloadbalancing:DescribeLoadBalancers, DescribeTargetGroups and DescribeTargetHealth are read-only and support no resource-level permissions, so they can only be granted on *.",
+    });
+
     if (props.vpc) {
       for (const role of new Set(IN_VPC_STEPS.map((step) => props.roles[step]))) {
         // Lambda creates and deletes the functions' ENIs in the configured subnets with the execution role:

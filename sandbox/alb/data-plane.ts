@@ -57,6 +57,42 @@ class Node {
   ) {}
 }
 
+/** ELB's TargetHealth of a registered target (ELBv2 API reference, TargetHealth; DescribeTargetHealth). */
+export interface TargetHealth {
+  state: "initial" | "healthy" | "unhealthy";
+  reason?: string;
+  description?: string;
+}
+
+/**
+ * ELB's Description for each reason code the simulator produces. Guess: the texts `aws elbv2 describe-target-health`
+ * shows on real target groups; the API reference documents the codes, not the descriptions.
+ */
+const DESCRIPTIONS: Record<string, string> = {
+  "Elb.InitialHealthChecking": "Initial health checks in progress",
+  "Target.Timeout": "Request timed out",
+  "Target.FailedHealthChecks": "Health checks failed",
+  "Target.ResponseCodeMismatch": "Health checks failed with these codes: [14]",
+};
+
+/**
+ * A registered target's health: `initial` (Elb.InitialHealthChecking) until `healthyAt`, then `healthy`; with the
+ * `unhealthyTargets` fault `unhealthy` with its reason from registration on (the initial checks, which would fail
+ * too, are not waited for).
+ */
+export function targetHealth(fault: AlbFault, healthyAt: number | undefined, now = Date.now()): TargetHealth {
+  const unhealthy = fault.unhealthyTargets;
+  if (unhealthy) {
+    const reason =
+      unhealthy === true ? "Target.FailedHealthChecks" : unhealthy === "untagged-security-groups" ? "Target.Timeout" : unhealthy;
+    return { state: "unhealthy", reason, description: DESCRIPTIONS[reason] };
+  }
+  if (healthyAt === undefined || now < healthyAt) {
+    return { state: "initial", reason: "Elb.InitialHealthChecking", description: DESCRIPTIONS["Elb.InitialHealthChecking"] };
+  }
+  return { state: "healthy" };
+}
+
 export interface ListenerConfig {
   routes: Route[];
   defaultTg?: string;
@@ -270,9 +306,7 @@ export class DataPlane {
   }
 
   private healthy(tgKey: string): boolean {
-    if (this.deps.fault().unhealthyTargets) return false;
-    const at = this.config.healthyAt.get(tgKey);
-    return at !== undefined && Date.now() >= at;
+    return targetHealth(this.deps.fault(), this.config.healthyAt.get(tgKey)).state === "healthy";
   }
 
   private route(host: string, path: string): string | undefined {
@@ -304,7 +338,7 @@ export class DataPlane {
       return;
     }
     // No healthy (or no registered) targets: ALB answers 503 itself.
-    const target = this.deps.targetFor(this.config.namespace, tg.service, tg.servicePort);
+    const target = this.deps.targetFor(tg.namespace, tg.service, tg.servicePort);
     if (!this.healthy(tgKey) || !target) {
       respondFixed(stream, 503);
       return;

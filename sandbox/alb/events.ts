@@ -6,7 +6,10 @@
 //   repeated deploy failures aggregate this way, exactly as on a real cluster.
 // - EventLogger: an event identical to one seen before (or the combined one) bumps `count` and `lastTimestamp`
 //   on the existing Event object instead of creating another.
-// Not reproduced: the per-object spam filter (token bucket of 25, refilled every 5 minutes).
+// - EventSourceObjectSpamFilter: per source and involved object (getSpamKey: source component and host, the
+//   object's kind, namespace, name, uid and apiVersion) a token bucket of 25 refilled at 1 per 5 minutes
+//   (defaultSpamBurst, defaultSpamQPS; flowcontrol's passive token bucket). EventCorrelate applies it after
+//   aggregation and observation, so a filtered event still counts and the next one let through carries the count.
 import { randomBytes } from "node:crypto";
 import { ApiException, type CoreV1Api, PatchStrategy, setHeaderOptions, type V1Ingress } from "@kubernetes/client-node";
 import { errorText } from "./errors";
@@ -16,15 +19,51 @@ const EVENT_SOURCE = "ingress";
 
 const AGGREGATE_WINDOW_MS = 10 * 60_000;
 const AGGREGATE_MAX_EVENTS = 10;
+const SPAM_BURST = 25;
+const SPAM_QPS = 1 / 300;
+
+/** flowcontrol.NewTokenBucketPassiveRateLimiter: `burst` tokens, refilled continuously at `qps`, taken one per event. */
+class TokenBucket {
+  private tokens: number;
+  private last: number;
+  constructor(
+    private readonly qps: number,
+    private readonly burst: number,
+    now: number,
+  ) {
+    this.tokens = burst;
+    this.last = now;
+  }
+
+  tryAccept(now: number): boolean {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
 
 export class EventRecorder {
   private readonly observed = new Map<string, { name: string; namespace: string; count: number; first: Date }>();
   private readonly aggregates = new Map<string, { messages: Set<string>; last: number }>();
+  private readonly spam = new Map<string, TokenBucket>();
   private chain: Promise<void> = Promise.resolve();
   constructor(
     private readonly core: CoreV1Api,
     private readonly log: (m: string) => void,
+    private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** EventSourceObjectSpamFilter.Filter: true when the source has used up its events about this object for now. */
+  private filtered(spamKey: string, now: number): boolean {
+    let bucket = this.spam.get(spamKey);
+    if (!bucket) {
+      bucket = new TokenBucket(SPAM_QPS, SPAM_BURST, now);
+      this.spam.set(spamKey, bucket);
+    }
+    return !bucket.tryAccept(now);
+  }
 
   record(ing: V1Ingress, type: "Normal" | "Warning", reason: string, message: string): void {
     // Serialised so that two identical events in a row aggregate instead of racing to create two objects.
@@ -39,7 +78,8 @@ export class EventRecorder {
     const namespace = ing.metadata?.namespace ?? "default";
     const name = ing.metadata?.name ?? "";
     const uid = ing.metadata?.uid ?? "";
-    const now = new Date();
+    const now = this.now();
+    const spamKey = [EVENT_SOURCE, "", "Ingress", namespace, name, uid, "networking.k8s.io/v1"].join("");
     const aggregateKey = [EVENT_SOURCE, "Ingress", namespace, name, uid, "networking.k8s.io/v1", type, reason].join("\u0000");
     let agg = this.aggregates.get(aggregateKey);
     if (!agg || now.getTime() - agg.last > AGGREGATE_WINDOW_MS) {
@@ -59,8 +99,9 @@ export class EventRecorder {
     }
 
     const prior = this.observed.get(key);
+    if (prior) prior.count += 1;
+    if (this.filtered(spamKey, now.getTime())) return;
     if (prior) {
-      prior.count += 1;
       try {
         // client-go sends a strategic merge patch of count, lastTimestamp and message; for these scalar fields
         // a JSON merge patch is the same change.

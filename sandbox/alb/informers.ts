@@ -2,11 +2,11 @@
 // (kubernetes-sigs/aws-load-balancer-controller v3.5.0, controllers/ingress/eventhandlers/ingress_events.go and
 // service_events.go): an Ingress update counts only when its annotations, spec or deletion state changed, so the
 // controller's own status patch does not loop; a backend Service appearing or changing re-reconciles the Ingresses
-// that use it.
+// that use it. Which IngressGroups an Ingress event queues is the controller's business (`onIngress`).
 import type { CoreV1Api, NetworkingV1Api, V1Ingress, V1Service, Watch } from "@kubernetes/client-node";
 import { objectKey, stableJson } from "./kube";
 import { ListWatch } from "./list-watch";
-import { backendServices, isAlbIngress } from "./model";
+import { backendServices } from "./model";
 
 function keyOf(obj: V1Ingress | V1Service): string {
   return objectKey(obj.metadata?.namespace ?? "default", obj.metadata?.name ?? "");
@@ -16,7 +16,8 @@ export interface InformerDeps {
   watch: Watch;
   core: CoreV1Api;
   networking: NetworkingV1Api;
-  enqueue: (key: string) => void;
+  /** An Ingress changed, appeared or went away (the last state seen): queue the groups it belongs to. */
+  onIngress: (ing: V1Ingress) => void;
   log: (m: string) => void;
 }
 
@@ -48,6 +49,11 @@ export class Informers {
     );
   }
 
+  /** Every cached Ingress whose class is one of `classNames` (the ingress-class field index), for class events. */
+  ingressesOfClasses(classNames: string[]): V1Ingress[] {
+    return [...this.ingresses.values()].filter((i) => classNames.includes(i.spec?.ingressClassName ?? ""));
+  }
+
   /** Resolves once both caches hold their first list (Services first, so the Ingresses' backends are known). */
   async start(): Promise<void> {
     await this.serviceWatch.start();
@@ -62,7 +68,7 @@ export class Informers {
     const key = keyOf(ing);
     if (type === "DELETED") {
       this.ingresses.delete(key);
-      this.deps.enqueue(key);
+      this.deps.onIngress(ing);
       return;
     }
     const prev = this.ingresses.get(key);
@@ -73,7 +79,7 @@ export class Informers {
       stableJson(prev.spec ?? {}) !== stableJson(ing.spec ?? {}) ||
       !prev.metadata?.deletionTimestamp !== !ing.metadata?.deletionTimestamp ||
       prev.metadata?.uid !== ing.metadata?.uid;
-    if (changed) this.deps.enqueue(key);
+    if (changed) this.deps.onIngress(ing);
   }
 
   /** A (re)list: every listed Ingress is an ADDED, and those no longer listed are gone. */
@@ -84,9 +90,10 @@ export class Informers {
       this.onIngress("ADDED", ing);
     }
     for (const key of [...this.ingresses.keys()]) {
-      if (!present.has(key)) {
+      const gone = this.ingresses.get(key);
+      if (!present.has(key) && gone) {
         this.ingresses.delete(key);
-        this.deps.enqueue(key);
+        this.deps.onIngress(gone);
       }
     }
   }
@@ -100,9 +107,9 @@ export class Informers {
     if (type === "DELETED") this.serviceSeen.delete(skey);
     else this.serviceSeen.set(skey, fingerprint);
     if (initial || before === fingerprint) return;
-    for (const [key, ing] of this.ingresses) {
-      if ((ing.metadata?.namespace ?? "default") !== ns || !isAlbIngress(ing)) continue;
-      if (backendServices(ing).some((b) => b.service?.name === name)) this.deps.enqueue(key);
+    for (const ing of this.ingresses.values()) {
+      if ((ing.metadata?.namespace ?? "default") !== ns) continue;
+      if (backendServices(ing).some((b) => b.service?.name === name)) this.deps.onIngress(ing);
     }
   }
 

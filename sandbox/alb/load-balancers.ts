@@ -5,7 +5,6 @@
 import { createHash } from "node:crypto";
 import type * as tls from "node:tls";
 import { type ACMClient, DescribeCertificateCommand } from "@aws-sdk/client-acm";
-import type { V1Ingress } from "@kubernetes/client-node";
 import type { CertMaterial } from "./certificates";
 import { DataPlane, type DataPlaneDeps, type ListenerConfig } from "./data-plane";
 import { checkLoadBalancerAttributes, checkSuccessCodes, minTlsVersion, SSL_POLICIES } from "./elbv2";
@@ -22,8 +21,6 @@ function endpointDomain(region: string): string {
 
 /** ALB idle timeout default (idle_timeout.timeout_seconds). */
 const DEFAULT_IDLE_TIMEOUT_S = 60;
-/** Cluster name that feeds the load balancer name hash (buildLoadBalancerName). */
-const CLUSTER_NAME = "milvus-l7-sandbox";
 
 export interface LoadBalancer {
   name: string;
@@ -47,13 +44,6 @@ export interface LoadBalancerSettings {
   closed: () => boolean;
 }
 
-/** pkg/ingress/model_build_load_balancer.go buildLoadBalancerName: k8s-<ns ≤8>-<name ≤8>-<sha256 ≤10>. */
-function lbName(ns: string, name: string, scheme: Scheme): string {
-  const hash = createHash("sha256").update(CLUSTER_NAME).update(`${ns}/${name}`).update(scheme).digest("hex");
-  const clean = (s: string) => s.replace(/[^A-Za-z0-9]/g, "");
-  return `k8s-${clean(ns).slice(0, 8)}-${clean(name).slice(0, 8)}-${hash.slice(0, 10)}`;
-}
-
 /** The load balancers of every Ingress, by Ingress key. */
 export class LoadBalancers {
   private readonly lbs = new Map<string, LoadBalancer>();
@@ -68,12 +58,10 @@ export class LoadBalancers {
     return [...this.lbs];
   }
 
-  /** Deploys the model for one Ingress; an ELB refusal is a DeployError (FailedDeployModel). */
-  async deploy(key: string, ing: V1Ingress, model: Model): Promise<LoadBalancer> {
-    const ns = ing.metadata?.namespace ?? "default";
-    const name = ing.metadata?.name ?? "";
+  /** Deploys the model of one IngressGroup (by group key); an ELB refusal is a DeployError (FailedDeployModel). */
+  async deploy(key: string, model: Model): Promise<LoadBalancer> {
     let lb = this.lbs.get(key);
-    const wantName = lbName(ns, name, model.scheme);
+    const wantName = model.loadBalancerName;
     if (lb && lb.name !== wantName) {
       // A scheme change is a new load balancer with a new DNS name; the old one is deleted.
       await lb.plane?.close();
@@ -90,7 +78,7 @@ export class LoadBalancers {
     // Then the load balancer and its attributes.
     checkLoadBalancerAttributes(model.lbAttributes);
     if (!lb) {
-      lb = this.create(ing, model.scheme, wantName);
+      lb = this.create(model.dnsSeed, model.scheme, wantName);
       this.lbs.set(key, lb);
     }
 
@@ -105,7 +93,7 @@ export class LoadBalancers {
       healthyAt: lb.healthyAt,
       idleTimeoutMs: Number(model.lbAttributes["idle_timeout.timeout_seconds"] ?? DEFAULT_IDLE_TIMEOUT_S) * 1000,
       listenPort: httpsPort ?? 443,
-      namespace: ns,
+      namespace: [...model.targetGroups.values()][0]?.namespace ?? "default",
     };
     if (httpsPort === undefined) {
       if (lb.plane) {
@@ -120,13 +108,13 @@ export class LoadBalancers {
   }
 
   /** A new ALB record: provisioning until `publishAt`, with a DNS name in the controller's format. */
-  private create(ing: V1Ingress, scheme: Scheme, name: string): LoadBalancer {
-    // The DNS name is stable for the life of this ALB; the digits come from the Ingress UID so a re-created
-    // Ingress gets a new ALB (and name) while a restarted controller finds the same one.
+  private create(seed: string, scheme: Scheme, name: string): LoadBalancer {
+    // The DNS name is stable for the life of this ALB; the digits come from the group (an implicit group's Ingress
+    // UID) so a re-created Ingress gets a new ALB (and name) while a restarted controller finds the same one.
     const digits =
       Number.parseInt(
         createHash("sha256")
-          .update(`${ing.metadata?.uid ?? ""}/${name}`)
+          .update(`${seed}/${name}`)
           .digest("hex")
           .slice(0, 8),
         16,

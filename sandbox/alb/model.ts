@@ -8,16 +8,22 @@
 // - pkg/ingress/model_build_listener_rules.go (sortIngressPaths, path wildcard checks);
 // - pkg/ingress/enhanced_backend_builder.go, pkg/k8s/service_utils.go, pkg/ingress/model_build_target_group.go.
 // Annotation values are read with this simulator's own grammar (annotation-grammar.ts), never the product's.
+// Group-wide settings (merged across the members of an IngressGroup) are built in group-model.ts.
 import { type ACMClient, DescribeCertificateCommand, ListCertificatesCommand } from "@aws-sdk/client-acm";
 import { ApiException, type CoreV1Api, type V1Ingress, type V1IngressBackend, type V1Service } from "@kubernetes/client-node";
+import { isIPv4, isIPv6 } from "node:net";
 import { bool, int32, type ListenProtocol, PREFIX, parseListenPorts, stringMap, stringSlice } from "./annotation-grammar";
-import { BuildError, errorText } from "./errors";
+import { BuildError } from "./errors";
+import type { Member } from "./groups";
+import { objectKey } from "./kube";
 
 export type Scheme = "internet-facing" | "internal";
 export type ProtocolVersion = "HTTP1" | "HTTP2" | "GRPC";
 
 export interface TargetGroupSpec {
   key: string;
+  /** The Service's namespace (a group's members may sit in several). */
+  namespace: string;
   service: string;
   /** The Service port number targetFor() is asked about. */
   servicePort: number;
@@ -37,6 +43,13 @@ export interface Route {
 }
 
 export interface Model {
+  /** buildLoadBalancerName: explicit, or `k8s-…` from the cluster, the group ID and the scheme. */
+  loadBalancerName: string;
+  /** What makes the ALB's DNS digits: the group (an implicit group's Ingress UID, an explicit group's name). */
+  dnsSeed: string;
+  ipAddressType: string;
+  tags: Record<string, string>;
+  inboundCIDRs: string[];
   scheme: Scheme;
   lbAttributes: Record<string, string>;
   listenPorts: Map<number, ListenProtocol>;
@@ -48,20 +61,12 @@ export interface Model {
 }
 
 /** pkg/config/controller_config.go defaultSSLPolicy. */
-const DEFAULT_SSL_POLICY = "ELBSecurityPolicy-2016-08";
+export const DEFAULT_SSL_POLICY = "ELBSecurityPolicy-2016-08";
 /** pkg/ingress/model_builder.go defaults: GRPC health check path and matcher, HTTP matcher. */
 const DEFAULT_GRPC_HC_PATH = "/AWS.ALB/healthcheck";
 const DEFAULT_HTTP_HC_PATH = "/";
 const DEFAULT_GRPC_SUCCESS = "12";
 const DEFAULT_HTTP_SUCCESS = "200";
-
-/** Whether the controller owns this Ingress. */
-export function isAlbIngress(ing: V1Ingress): boolean {
-  const cls = ing.spec?.ingressClassName;
-  if (cls !== undefined && cls !== null) return cls === "alb";
-  // The legacy annotation, which the controller still honours when no ingressClassName is set.
-  return ing.metadata?.annotations?.["kubernetes.io/ingress.class"] === "alb";
-}
 
 /** The default backend and every rule's backends, in rule order. */
 export function backendServices(ing: V1Ingress): V1IngressBackend[] {
@@ -74,6 +79,8 @@ export function backendServices(ing: V1Ingress): V1IngressBackend[] {
 export interface ModelSources {
   core: CoreV1Api;
   acm: ACMClient;
+  /** `instance` for the self-managed controller (pkg/config), `ip` in EKS Auto Mode (EKS docs, load balancing). */
+  defaultTargetType: "ip" | "instance";
 }
 
 async function readService(core: CoreV1Api, ns: string, name: string): Promise<V1Service> {
@@ -113,47 +120,101 @@ async function discoverCertificates(acm: ACMClient, hosts: string[]): Promise<st
   return [...found];
 }
 
-/** computeIngressListenPortConfigByPort: listen ports, then explicit or discovered certificates. */
-async function buildListenPortConfig(
-  ing: V1Ingress,
-  a: (suffix: string) => string | undefined,
-  acm: ACMClient,
-): Promise<{ listenPorts: Map<number, ListenProtocol>; certificateArns: string[] }> {
-  const explicit = stringSlice(a("certificate-arn"));
+/** One listen port of one member (listenPortConfig). */
+export interface ListenPortConfig {
+  protocol: ListenProtocol;
+  inboundCIDRv4s: string[];
+  inboundCIDRv6s: string[];
+  /** Only for HTTPS, and only when set explicitly (the default policy is applied after merging). */
+  sslPolicy?: string;
+  tlsCerts: string[];
+}
+
+/** Go's net.ParseCIDR, for the forms people write: a.b.c.d/n and IPv6/n. */
+function parseCidr(cidr: string): boolean {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(cidr);
+  if (!m) return false;
+  const [, ip = "", bits = ""] = m;
+  if (isIPv4(ip)) return Number(bits) <= 32;
+  return isIPv6(ip) && Number(bits) <= 128;
+}
+
+/**
+ * computeIngressListenPortConfigByPort for one member: listen ports; certificates from IngressClassParams, else the
+ * annotation, else discovery; inbound CIDRs and the SSL policy from IngressClassParams, else the annotations.
+ */
+export async function buildListenPortConfig(member: Member, acm: ACMClient): Promise<Map<number, ListenPortConfig>> {
+  const { ing, config } = member;
+  const ann = ing.metadata?.annotations ?? {};
+  const a = (suffix: string): string | undefined => ann[PREFIX + suffix];
+  const params = config.params;
+  const explicit = params && params.certificateArns.length > 0 ? params.certificateArns : stringSlice(a("certificate-arn"));
   const rawPorts = a("listen-ports");
   const listenPorts =
     rawPorts === undefined
       ? new Map([explicit.length > 0 ? [443, "HTTPS" as const] : [80, "HTTP" as const]])
       : parseListenPorts(rawPorts);
-  let certificateArns = explicit;
+
+  // computeIngressExplicitInboundCIDRs
+  const fromParams = !!params && params.inboundCIDRs.length > 0;
+  const rawCidrs = fromParams ? (params?.inboundCIDRs ?? []) : stringSlice(a("inbound-cidrs"));
+  const v4: string[] = [];
+  const v6: string[] = [];
+  for (const cidr of rawCidrs) {
+    if (!parseCidr(cidr)) {
+      const goErr = `invalid CIDR address: ${cidr}`;
+      throw new BuildError(
+        fromParams
+          ? `invalid CIDR in IngressClassParams InboundCIDR ${cidr}: ${goErr}`
+          : `invalid inbound-cidrs settings on Ingress: ${objectKey(ing.metadata?.namespace ?? "default", ing.metadata?.name ?? "")}: ${goErr}`,
+      );
+    }
+    (cidr.includes(":") ? v6 : v4).push(cidr);
+  }
+  const sslPolicy = params?.sslPolicy ?? a("ssl-policy");
+
+  let tlsCerts = explicit;
   if ([...listenPorts.values()].includes("HTTPS") && explicit.length === 0) {
     const hosts = new Set<string>();
     for (const r of ing.spec?.rules ?? []) if (r.host) hosts.add(r.host);
     for (const t of ing.spec?.tls ?? []) for (const h of t.hosts ?? []) hosts.add(h);
-    certificateArns = await discoverCertificates(acm, [...hosts].sort());
+    tlsCerts = await discoverCertificates(acm, [...hosts].sort());
   }
-  return { listenPorts, certificateArns };
+  const out = new Map<number, ListenPortConfig>();
+  for (const [port, protocol] of listenPorts) {
+    out.set(port, {
+      protocol,
+      inboundCIDRv4s: v4,
+      inboundCIDRv6s: v6,
+      sslPolicy: protocol === "HTTPS" ? sslPolicy : undefined,
+      tlsCerts: protocol === "HTTPS" ? tlsCerts : [],
+    });
+  }
+  return out;
 }
 
 /**
  * One target group per (Service, port) a backend names. Target-group annotations may sit on the Service too, and
- * the Service's win (MergeStringMap order). Returns the target group's key in `targetGroups`.
+ * the Service's win (MergeStringMap(svc.Annotations, ing.Annotations)); IngressClassParams targetType wins over
+ * both. Returns the target group's key in `targetGroups`.
  */
 async function buildTargetGroup(
   backend: V1IngressBackend,
-  ing: V1Ingress,
-  core: CoreV1Api,
+  member: Member,
+  sources: ModelSources,
   services: Map<string, V1Service>,
   targetGroups: Map<string, TargetGroupSpec>,
 ): Promise<string> {
+  const { ing, config } = member;
   const ns = ing.metadata?.namespace ?? "default";
   const ann = ing.metadata?.annotations ?? {};
   const svcName = backend.service?.name;
   if (!svcName) throw new BuildError("missing service backend");
-  let svc = services.get(svcName);
+  const svcKey = objectKey(ns, svcName);
+  let svc = services.get(svcKey);
   if (!svc) {
-    svc = await readService(core, ns, svcName);
-    services.set(svcName, svc);
+    svc = await readService(sources.core, ns, svcName);
+    services.set(svcKey, svc);
   }
   const portRef = backend.service?.port;
   const port = (svc.spec?.ports ?? []).find((p) => (portRef?.name ? p.name === portRef.name : p.port === portRef?.number));
@@ -162,7 +223,7 @@ async function buildTargetGroup(
   }
   const merged: Record<string, string> = { ...ann, ...(svc.metadata?.annotations ?? {}) };
   const t = (suffix: string): string | undefined => merged[PREFIX + suffix];
-  const targetType = t("target-type") ?? "instance";
+  const targetType = config.params?.targetType ?? t("target-type") ?? sources.defaultTargetType;
   if (targetType !== "ip" && targetType !== "instance") throw new BuildError(`unknown targetType: ${targetType}`);
   const protocol = t("backend-protocol") ?? "HTTP";
   if (protocol !== "HTTP" && protocol !== "HTTPS") {
@@ -196,9 +257,10 @@ async function buildTargetGroup(
       "TargetGroup port is empty. When using Instance targets, your service be must of type 'NodePort' or 'LoadBalancer'",
     );
   }
-  const key = `${svcName}:${port.port}`;
+  const key = `${ns}/${svcName}:${port.port}`;
   targetGroups.set(key, {
     key,
+    namespace: ns,
     service: svcName,
     servicePort: port.port,
     targetType,
@@ -220,17 +282,17 @@ function sortedPaths<P extends { pathType?: string; path?: string }>(paths: P[])
   });
 }
 
-/** Listener rules and their target groups, in rule order. */
-async function buildRules(
-  ing: V1Ingress,
-  core: CoreV1Api,
-): Promise<{ routes: Route[]; defaultTg?: string; targetGroups: Map<string, TargetGroupSpec> }> {
-  const targetGroups = new Map<string, TargetGroupSpec>();
-  const services = new Map<string, V1Service>();
-  const routes: Route[] = [];
-  let defaultTg: string | undefined;
+/** Listener rules of one member and their target groups, in rule order, added to the group's. */
+export async function buildRules(
+  member: Member,
+  sources: ModelSources,
+  into: { routes: Route[]; defaultTg?: string; targetGroups: Map<string, TargetGroupSpec>; services: Map<string, V1Service> },
+): Promise<void> {
+  const { ing } = member;
   if (ing.spec?.defaultBackend) {
-    defaultTg = await buildTargetGroup(ing.spec.defaultBackend, ing, core, services, targetGroups);
+    const tg = await buildTargetGroup(ing.spec.defaultBackend, member, sources, into.services, into.targetGroups);
+    // guess: in a group the first member (by group order) with a default backend provides the default action.
+    into.defaultTg ??= tg;
   }
   for (const rule of ing.spec?.rules ?? []) {
     if (!rule.http) continue;
@@ -243,43 +305,8 @@ async function buildRules(
       if (pathType !== "ImplementationSpecific" && /[*?]/.test(path)) {
         throw new BuildError(`${pathType === "Exact" ? "exact" : "prefix"} path shouldn't contain wildcards: ${path}`);
       }
-      const tg = await buildTargetGroup(p.backend, ing, core, services, targetGroups);
-      routes.push({ host: rule.host?.toLowerCase(), pathType, path, tg });
+      const tg = await buildTargetGroup(p.backend, member, sources, into.services, into.targetGroups);
+      into.routes.push({ host: rule.host?.toLowerCase(), pathType, path, tg });
     }
-  }
-  return { routes, defaultTg, targetGroups };
-}
-
-/** The controller's model build for one Ingress; a BuildError becomes a FailedBuildModel event. */
-export async function buildModel(ing: V1Ingress, { core, acm }: ModelSources): Promise<Model> {
-  const ingName = `${ing.metadata?.namespace ?? "default"}/${ing.metadata?.name ?? ""}`;
-  const ann = ing.metadata?.annotations ?? {};
-  const a = (suffix: string): string | undefined => ann[PREFIX + suffix];
-
-  // 1. listen ports, certificates, ssl policy (computeIngressListenPortConfigByPort, wrapped "ingress: ns/name").
-  let listenPortConfig: Awaited<ReturnType<typeof buildListenPortConfig>>;
-  try {
-    listenPortConfig = await buildListenPortConfig(ing, a, acm);
-  } catch (e) {
-    throw new BuildError(`ingress: ${ingName}: ${errorText(e)}`);
-  }
-  const sslPolicy = a("ssl-policy") ?? DEFAULT_SSL_POLICY;
-
-  // 2. the load balancer: scheme, IP address type, attributes.
-  const scheme = a("scheme") ?? "internal";
-  if (scheme !== "internet-facing" && scheme !== "internal") throw new BuildError(`unknown scheme: ${scheme}`);
-  const ipType = a("ip-address-type") ?? "ipv4";
-  if (!["ipv4", "dualstack", "dualstack-without-public-ipv4"].includes(ipType)) {
-    throw new BuildError(`unknown IPAddressType: ${ipType}`);
-  }
-  const lbAttributes = stringMap("load-balancer-attributes", a("load-balancer-attributes"));
-
-  // 3. listener rules and their target groups.
-  try {
-    const rules = await buildRules(ing, core);
-    return { scheme, lbAttributes, sslPolicy, ...listenPortConfig, ...rules };
-  } catch (e) {
-    if (e instanceof BuildError) throw new BuildError(`ingress: ${ingName}: ${e.message}`);
-    throw e;
   }
 }

@@ -295,7 +295,10 @@ function mergeApplied(live: Json | undefined, config: Json, info: ResourceInfo, 
   return out;
 }
 
-/** Update-operation ownership: the writer takes every field it changed; removed fields lose all owners. */
+/**
+ * Update-operation ownership: the writer takes every field it changed; removed fields lose all owners. `changed`
+ * says whether the writer took any field (managedfieldsupdater.go moves its timestamp only then).
+ */
 export function ownUpdate(
   owners: Owner[],
   before: JsonObject | undefined,
@@ -304,7 +307,7 @@ export function ownUpdate(
   manager: string,
   subresource: string,
   now: string,
-): Owner[] {
+): { owners: Owner[]; changed: boolean } {
   const old = leafPaths(before ? ownableView(before, subresource) : {}, info);
   const next = leafPaths(ownableView(after, subresource), info);
   const changed = new Set<string>();
@@ -313,6 +316,18 @@ export function ownUpdate(
   }
 
   const removed = [...old.keys()].filter((key) => !next.has(key));
+  return { owners: takeFields(owners, changed, removed, info, manager, subresource, now), changed: changed.size > 0 };
+}
+
+function takeFields(
+  owners: Owner[],
+  changed: Set<string>,
+  removed: string[],
+  info: ResourceInfo,
+  manager: string,
+  subresource: string,
+  now: string,
+): Owner[] {
   const result = owners.map((o) => ({ ...o, fields: new Set(o.fields) }));
   for (const o of result) for (const key of [...changed, ...removed]) o.fields.delete(key);
   let me = result.find((o) => o.manager === manager && o.operation === "Update" && o.subresource === subresource);

@@ -10,6 +10,8 @@ export interface Call {
   res: ServerResponse;
   url: URL;
   record: RequestRecord;
+  /** Authenticated by a static service-account token: bound to full access, whatever the IAM access scope. */
+  fullAccess?: boolean;
 }
 
 export function send(call: Call, code: number, body: Json | string, headers: Record<string, string> = {}): void {

@@ -5,8 +5,9 @@
 // The 429 differs: API Priority and Fairness answers it with a plain-text body
 // (apiserver pkg/server/filters/priority-and-fairness.go, tooManyRequests), this with a TooManyRequests Status.
 import { type Call, send } from "./call";
-import { conflict, notFound, StatusError } from "./errors";
-import { groupOf, parseTarget, qualifiedResource, type Target } from "./resources";
+import { namespaceOf, verbOf } from "./authz";
+import { conflict, forbiddenRequest, notFound, StatusError } from "./errors";
+import { parseTarget } from "./resources";
 import type { Fault } from "./types";
 
 export class FaultInjector {
@@ -75,38 +76,20 @@ function faultError(call: Call, code: number, retryAfterSeconds?: number): Statu
       return info ? conflict(info, name) : new StatusError(409, "Conflict", "Operation cannot be fulfilled");
     case 404:
       return info ? notFound(info, name) : new StatusError(404, "NotFound", "the server could not find the requested resource");
-    case 403: {
-      const verb = verbOf(call, target);
-      const resource = info ? qualifiedResource(info) : "";
-      const scope = target?.namespace ? ` in the namespace "${target.namespace}"` : " at the cluster scope";
-      const message = `${resource}${name ? ` "${name}"` : ""} is forbidden: User "${call.record.user ?? "system:anonymous"}" cannot ${verb} resource "${info?.plural ?? ""}" in API group "${info?.group ?? ""}"${scope}`;
-      return new StatusError(403, "Forbidden", message, info ? { name, ...groupOf(info), kind: info.plural } : undefined);
-    }
+    case 403:
+      return forbiddenRequest(
+        call.record.user ?? "system:anonymous",
+        verbOf(call, target),
+        info,
+        target?.subresource,
+        target ? namespaceOf(target) : undefined,
+        name,
+      );
     case 401:
       return new StatusError(401, "Unauthorized", "Unauthorized");
     default:
       return new StatusError(500, "InternalError", "Internal error occurred: injected fault", {
         causes: [{ message: "injected fault" }],
       });
-  }
-}
-
-/** The RBAC verb of a request, as a Forbidden message names it. */
-function verbOf(call: Call, target: Target | undefined): string {
-  const method = call.record.method;
-  switch (method) {
-    case "GET":
-      if (target?.name) return "get";
-      return ["true", "1"].includes(call.url.searchParams.get("watch") ?? "") ? "watch" : "list";
-    case "POST":
-      return "create";
-    case "PUT":
-      return "update";
-    case "PATCH":
-      return "patch";
-    case "DELETE":
-      return "delete";
-    default:
-      return method.toLowerCase();
   }
 }

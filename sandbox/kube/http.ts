@@ -2,8 +2,11 @@
 // discovery, the health endpoints, a watch or a REST verb. Errors become Status bodies. Ported from
 // kubernetes/kubernetes (versions: README.md): staging/src/k8s.io/apiserver/pkg/endpoints/installer.go (the paths and
 // verbs), staging/src/k8s.io/apiserver/pkg/endpoints/discovery (the discovery documents) and
-// staging/src/k8s.io/apiserver/pkg/authentication/request/bearertoken/bearertoken.go (the Bearer header).
+// staging/src/k8s.io/apiserver/pkg/authentication/request/bearertoken/bearertoken.go (the Bearer header),
+// staging/src/k8s.io/apiserver/pkg/authentication/token/tokenfile/tokenfile.go (static tokens) and
+// staging/src/k8s.io/apiserver/pkg/authentication/request/union/union.go (the first authenticator that knows the token wins).
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { type AccessScope, authorize } from "./authz";
 import { type Call, objectBody, rawBody, send } from "./call";
 import { methodNotAllowed, StatusError } from "./errors";
 import type { FaultInjector } from "./faults";
@@ -37,6 +40,8 @@ export class RequestRouter {
     private readonly watches: WatchHub,
     /** The server's own URL, which /api advertises. */
     private readonly url: () => string,
+    /** The access scope of IAM principals now. */
+    private readonly scope: () => AccessScope,
   ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -77,6 +82,13 @@ export class RequestRouter {
       call.record.authError = "no bearer token";
       throw unauthorized;
     }
+    // A union of authenticators, as the apiserver builds it: the static token file first, then the EKS webhook.
+    const staticToken = this.options.staticTokens?.find((t) => t.token === match[1]);
+    if (staticToken) {
+      call.record.user = staticToken.user;
+      call.fullAccess = true;
+      return;
+    }
     const result: AuthResult = this.options.authenticate?.(match[1]) ?? { ok: true, user: "sandbox-user" };
     if (!result.ok) {
       call.record.authError = result.reason;
@@ -102,27 +114,28 @@ export class RequestRouter {
     if (target.subresource && !(target.subresource === "status" && target.info.hasStatus)) {
       throw new StatusError(404, "NotFound", "the server could not find the requested resource", {});
     }
+    if (!call.fullAccess) authorize(call, target, this.scope());
     const watch = ["true", "1"].includes(call.url.searchParams.get("watch") ?? "");
     switch (`${call.record.method} ${target.name ? "object" : "collection"}`) {
       case "GET collection":
-        if (watch) this.watches.serve(call, target);
-        else this.rest.list(call, target);
+        if (watch) await this.watches.serve(call, target);
+        else await this.rest.list(call, target);
         break;
       case "POST collection":
-        this.rest.create(call, target, await objectBody(call));
+        await this.rest.create(call, target, await objectBody(call));
         break;
       case "GET object":
         this.rest.get(call, target);
         break;
       case "PUT object":
-        this.rest.update(call, target, await objectBody(call));
+        await this.rest.update(call, target, await objectBody(call));
         break;
       case "PATCH object":
-        this.rest.patch(call, target, await rawBody(call));
+        await this.rest.patch(call, target, await rawBody(call));
         break;
       case "DELETE object":
         if (target.subresource) throw methodNotAllowed();
-        this.rest.remove(call, target, await rawBody(call));
+        await this.rest.remove(call, target, await rawBody(call));
         break;
       default:
         throw methodNotAllowed();

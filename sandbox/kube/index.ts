@@ -3,15 +3,19 @@
 // a real EKS cluster — discovery, Namespaces, Services, core/v1 Events, networking.k8s.io/v1 Ingresses and the
 // Milvus Operator's custom resources — with the apiserver behaviours the workflow depends on: the four patch
 // types, server-side apply with field managers and conflicts, resourceVersion preconditions, watches, the
-// /status subresource, and the Service registry's type-change rules and validation. Where it simplifies, the
+// /status subresource, and the Service registry's type-change rules and validation; plus what the AWS Load
+// Balancer Controller reads and registers (IngressClasses, its CRDs, Pods, admission webhook configurations, which
+// the stand-in calls), the watch cache's window (410 Expired, 504 Too large resource version), service-account
+// tokens for the sandbox's controllers and an EKS access-policy scope for IAM principals. Where it simplifies, the
 // comment there says so; README.md in this folder lists each behaviour with the upstream source it was ported
 // from and what it leaves out.
 //
 // This is the public surface; the modules beside it are the stand-in's own.
 export { type AuthenticatorPartition, eksTokenAuthenticator, partitionOfRegion } from "./auth";
+export { type AccessScope, serviceAccountUser } from "./authz";
 export type { Json, JsonObject } from "./json";
 export { kubeconfigYaml } from "./kubeconfig";
-export { loadMilvusDemoService, seedMilvusRelease } from "./seed";
+export { loadMilvusDemoService, milvusProxyPod, seedMilvusRelease } from "./seed";
 export { startKubeApiServer } from "./server";
 export type {
   AuthResult,

@@ -1,4 +1,6 @@
-// The resources the stand-in serves (Namespaces, Services, core/v1 Events, networking.k8s.io/v1 Ingresses), with
+// The resources the stand-in serves (Namespaces, Services, Pods, core/v1 Events, networking.k8s.io/v1 Ingresses and
+// IngressClasses, admission webhook configurations, and the custom resources of the Milvus Operator and the AWS Load
+// Balancer Controller), with
 // what each one's registry and OpenAPI schema decide: scope, short names, the status subresource, selectable
 // fields, and the list semantics strategic merge patch and server-side apply need.
 import type { JsonObject } from "./json";
@@ -31,6 +33,8 @@ export interface ResourceInfo {
    * dropped on create, generation on every spec change (apiextensions-apiserver pkg/registry/customresource).
    */
   custom?: boolean;
+  /** The status a create starts with, when the registry's PrepareForCreate sets one (custom resources drop it). */
+  initialStatus?: JsonObject;
 }
 
 const metadataLists: Record<string, ListType> = {
@@ -69,6 +73,7 @@ export const RESOURCES: ResourceInfo[] = [
     allowCreateOnUpdate: true,
     returnDeletedObject: true,
     selectableFields: ["spec.clusterIP", "spec.type"],
+    initialStatus: { loadBalancer: {} },
     lists: {
       ...metadataLists,
       // +listType=map +listMapKey=port +listMapKey=protocol; protocol defaults to TCP.
@@ -119,6 +124,7 @@ export const RESOURCES: ResourceInfo[] = [
     allowCreateOnUpdate: false,
     returnDeletedObject: false,
     selectableFields: [],
+    initialStatus: { loadBalancer: {} },
     // Ingress rules, paths and tls are all atomic lists.
     lists: metadataLists,
     mergeKeys: metadataMergeKeys,
@@ -160,17 +166,124 @@ export const RESOURCES: ResourceInfo[] = [
     mergeKeys: metadataMergeKeys,
     custom: true,
   },
+  // core/v1 Pods (pkg/registry/core/pod/strategy.go: PrepareForCreate sets phase Pending and the QoS class, main
+  // writes keep status; ToSelectableFields; pkg/registry/core/pod/storage/storage.go ReturnDeletedObject).
+  {
+    group: "",
+    version: "v1",
+    plural: "pods",
+    singular: "pod",
+    kind: "Pod",
+    namespaced: true,
+    shortNames: ["po"],
+    categories: ["all"],
+    hasStatus: true,
+    allowCreateOnUpdate: false,
+    returnDeletedObject: true,
+    selectableFields: [
+      "spec.nodeName",
+      "spec.restartPolicy",
+      "spec.schedulerName",
+      "spec.serviceAccountName",
+      "spec.hostNetwork",
+      "status.phase",
+      "status.podIP",
+      "status.podIPs",
+      "status.nominatedNodeName",
+    ],
+    initialStatus: { phase: "Pending", qosClass: "BestEffort" },
+    lists: {
+      ...metadataLists,
+      "spec.containers": { keys: ["name"] },
+      "status.conditions": { keys: ["type"] },
+    },
+    mergeKeys: { ...metadataMergeKeys, "spec.containers": "name", "status.conditions": "type" },
+  },
+  // networking.k8s.io/v1 IngressClass: cluster-scoped, no status (pkg/registry/networking/ingressclass/strategy.go).
+  builtinClusterScoped("networking.k8s.io", "ingressclasses", "ingressclass", "IngressClass", {}),
+  // admissionregistration.k8s.io/v1 webhook configurations: cluster-scoped; `webhooks` is a map keyed by name.
+  builtinClusterScoped("admissionregistration.k8s.io", "validatingwebhookconfigurations", "validatingwebhookconfiguration", "ValidatingWebhookConfiguration", {
+    webhooks: "name",
+  }),
+  builtinClusterScoped("admissionregistration.k8s.io", "mutatingwebhookconfigurations", "mutatingwebhookconfiguration", "MutatingWebhookConfiguration", {
+    webhooks: "name",
+  }),
+  // The AWS Load Balancer Controller's CRDs (kubernetes-sigs/aws-load-balancer-controller v2.17.1,
+  // config/crd/bases/elbv2.k8s.aws_ingressclassparams.yaml, elbv2.k8s.aws_targetgroupbindings.yaml): v1beta1 only
+  // (TargetGroupBinding's v1alpha1 is not served here).
+  customResource("elbv2.k8s.aws", "v1beta1", "ingressclassparams", "ingressclassparams", "IngressClassParams", false, false),
+  customResource("elbv2.k8s.aws", "v1beta1", "targetgroupbindings", "targetgroupbinding", "TargetGroupBinding", true, true),
+  // EKS Auto Mode's IngressClassParams (eks.amazonaws.com/v1, cluster-scoped; EKS user guide "Create an
+  // IngressClass to configure an Application Load Balancer"; the CRD is not public: guess beyond name and scope).
+  customResource("eks.amazonaws.com", "v1", "ingressclassparams", "ingressclassparams", "IngressClassParams", false, false),
 ];
+
+function builtinClusterScoped(group: string, plural: string, singular: string, kind: string, keyed: Record<string, string>): ResourceInfo {
+  const lists: Record<string, ListType> = { ...metadataLists };
+  for (const [path, key] of Object.entries(keyed)) lists[path] = { keys: [key] };
+  return {
+    group,
+    version: "v1",
+    plural,
+    singular,
+    kind,
+    namespaced: false,
+    shortNames: [],
+    categories: [],
+    hasStatus: false,
+    allowCreateOnUpdate: false,
+    returnDeletedObject: false,
+    selectableFields: [],
+    lists,
+    mergeKeys: { ...metadataMergeKeys, ...keyed },
+  };
+}
+
+function customResource(
+  group: string,
+  version: string,
+  plural: string,
+  singular: string,
+  kind: string,
+  namespaced: boolean,
+  hasStatus: boolean,
+): ResourceInfo {
+  return {
+    group,
+    version,
+    plural,
+    singular,
+    kind,
+    namespaced,
+    shortNames: [],
+    categories: [],
+    hasStatus,
+    allowCreateOnUpdate: false,
+    returnDeletedObject: true,
+    selectableFields: [],
+    lists: metadataLists,
+    mergeKeys: metadataMergeKeys,
+    custom: true,
+  };
+}
 
 export const apiVersionOf = (info: ResourceInfo): string => (info.group ? `${info.group}/${info.version}` : info.version);
 /** "services" / "ingresses.networking.k8s.io", as errors name a resource. */
 export const qualifiedResource = (info: ResourceInfo): string => (info.group ? `${info.plural}.${info.group}` : info.plural);
 export const qualifiedKind = (info: ResourceInfo): string => (info.group ? `${info.kind}.${info.group}` : info.kind);
 
-export function findResource(kindOrPlural: string): ResourceInfo | undefined {
-  const needle = kindOrPlural.toLowerCase();
+/**
+ * A resource by kind, plural, singular or short name, optionally qualified by group ("IngressClassParams.eks.amazonaws.com")
+ * or narrowed by apiVersion; the first match wins where a name is served by two groups.
+ */
+export function findResource(kindOrPlural: string, apiVersion?: string): ResourceInfo | undefined {
+  const [head = "", ...groupParts] = kindOrPlural.toLowerCase().split(".");
+  const group = groupParts.join(".");
   return RESOURCES.find(
-    (r) => r.kind.toLowerCase() === needle || r.plural === needle || r.singular === needle || r.shortNames.includes(needle),
+    (r) =>
+      (r.kind.toLowerCase() === head || r.plural === head || r.singular === head || r.shortNames.includes(head)) &&
+      (groupParts.length === 0 || r.group === group) &&
+      (apiVersion === undefined || apiVersionOf(r) === apiVersion),
   );
 }
 
@@ -183,6 +296,8 @@ export function groupOf(info: ResourceInfo): JsonObject {
 export const RESOURCE_SERVICE = findResource("Service") as ResourceInfo;
 export const RESOURCE_INGRESS = findResource("Ingress") as ResourceInfo;
 export const RESOURCE_NAMESPACE = findResource("Namespace") as ResourceInfo;
+export const RESOURCE_INGRESS_CLASS = findResource("IngressClass") as ResourceInfo;
+export const RESOURCE_POD = findResource("Pod") as ResourceInfo;
 
 /** What a request's path names: a collection, an object or an object's subresource. */
 export interface Target {

@@ -6,20 +6,34 @@ import YAML from "yaml";
 import { serverSideApply } from "./apply";
 import { type Call, fieldManagerOf, isDryRun, send } from "./call";
 import type { Clock } from "./clock";
-import { alreadyExists, badRequest, conflict, invalid, notFound, required, StatusError } from "./errors";
+import type { AdmissionChain } from "./admission";
+import { alreadyExists, badRequest, conflict, invalid, notFound, preconditionFailed, required, StatusError } from "./errors";
 import { child, clone, dig, isObject, type Json, type JsonObject, str } from "./json";
 import { jsonPatch, mergePatch, strategicMerge } from "./patch";
 import { apiVersionOf, groupOf, type Target } from "./resources";
 import { selectorMatches, selectorOf } from "./selectors";
 import type { ObjectStore } from "./store";
 import { requestedTable, toTable } from "./table";
-import type { WritePath } from "./write";
+import { requestedRevision, waitUntilFresh } from "./watch";
+import { StaleRead, type WritePath } from "./write";
+
+/** Runs a read-compute-write again while the object changes under it (see StaleRead). */
+async function untilFresh(attempt: () => Promise<void>): Promise<void> {
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof StaleRead)) throw e;
+    }
+  }
+}
 
 export class RestHandlers {
   constructor(
     private readonly store: ObjectStore,
     private readonly writes: WritePath,
     private readonly clock: Clock,
+    private readonly admission: AdmissionChain,
   ) {}
 
   get(call: Call, target: Target): void {
@@ -30,7 +44,10 @@ export class RestHandlers {
   }
 
   /** Lists carry no kind/apiVersion on their items, as the apiserver serialises typed lists. */
-  list(call: Call, target: Target): void {
+  async list(call: Call, target: Target): Promise<void> {
+    // A list naming a resourceVersion is served from the cache once it is at least that fresh (NotOlderThan).
+    const since = requestedRevision(call);
+    if (since !== undefined) await waitUntilFresh(this.store, since);
     const selector = selectorOf(call, target);
     const matching = this.store.select(target.info, target.namespace).filter((obj) => selectorMatches(selector, obj));
     const table = requestedTable(call, this.clock);
@@ -50,7 +67,11 @@ export class RestHandlers {
     });
   }
 
-  create(call: Call, target: Target, obj: JsonObject): void {
+  create(call: Call, target: Target, obj: JsonObject): Promise<void> {
+    return untilFresh(() => this.createOnce(call, target, obj));
+  }
+
+  private async createOnce(call: Call, target: Target, obj: JsonObject): Promise<void> {
     this.checkIdentity(target, obj, undefined);
     const meta = child(obj, "metadata");
     if (!str(meta.name) && str(meta.generateName)) meta.name = `${meta.generateName}${randomUUID().slice(0, 5)}`;
@@ -58,7 +79,7 @@ export class RestHandlers {
     if (!name) throw invalid(target.info, "", [required("metadata.name", "name or generateName is required")]);
     this.writes.requireNamespace(target);
     if (this.store.has(target.info, target.namespace, name)) throw alreadyExists(target.info, name);
-    const stored = this.writes.write({ ...target, name }, undefined, obj, {
+    const stored = await this.writes.write({ ...target, name }, undefined, obj, {
       call,
       verb: "create",
       manager: fieldManagerOf(call),
@@ -67,7 +88,11 @@ export class RestHandlers {
     send(call, 201, stored);
   }
 
-  update(call: Call, target: Target, obj: JsonObject): void {
+  update(call: Call, target: Target, obj: JsonObject): Promise<void> {
+    return untilFresh(() => this.updateOnce(call, target, obj));
+  }
+
+  private async updateOnce(call: Call, target: Target, obj: JsonObject): Promise<void> {
     const name = target.name ?? "";
     this.checkIdentity(target, obj, name);
     const old = this.store.get(target.info, target.namespace, name);
@@ -75,9 +100,13 @@ export class RestHandlers {
       if (!target.info.allowCreateOnUpdate || target.subresource) throw notFound(target.info, name);
       this.writes.requireNamespace(target);
     }
+    // The body's uid is a precondition (rest.DefaultUpdatedObjectInfo.Preconditions), checked by storage.
+    const uid = str(dig(obj, "metadata.uid"));
+    const oldUid = str(dig(old, "metadata.uid")) ?? "";
+    if (old && uid && uid !== oldUid) throw preconditionFailed(target.info, target.namespace, name, "UID", uid, oldUid);
     const rv = str(dig(obj, "metadata.resourceVersion"));
     if (old && rv && rv !== dig(old, "metadata.resourceVersion")) throw conflict(target.info, name);
-    const stored = this.writes.write(target, old, obj, {
+    const stored = await this.writes.write(target, old, obj, {
       call,
       verb: old ? "update" : "create",
       manager: fieldManagerOf(call),
@@ -86,12 +115,16 @@ export class RestHandlers {
     send(call, old ? 200 : 201, stored);
   }
 
-  patch(call: Call, target: Target, text: string): void {
+  patch(call: Call, target: Target, text: string): Promise<void> {
+    return untilFresh(() => this.patchOnce(call, target, text));
+  }
+
+  private async patchOnce(call: Call, target: Target, text: string): Promise<void> {
     const name = target.name ?? "";
     const type = (call.record.contentType ?? "").split(";")[0]?.trim() ?? "";
     const old = this.store.get(target.info, target.namespace, name);
     if (type === "application/apply-patch+yaml") {
-      this.apply(call, target, old, text);
+      await this.apply(call, target, old, text);
       return;
     }
     const parse = (): Json => {
@@ -135,7 +168,7 @@ export class RestHandlers {
     this.checkIdentity(target, patched, name);
     // A resourceVersion carried by the patch is a precondition, as for an update.
     if (dig(patched, "metadata.resourceVersion") !== dig(old, "metadata.resourceVersion")) throw conflict(target.info, name);
-    const stored = this.writes.write(target, old, patched, {
+    const stored = await this.writes.write(target, old, patched, {
       call,
       verb: "patch",
       manager: fieldManagerOf(call),
@@ -144,7 +177,11 @@ export class RestHandlers {
     send(call, 200, stored);
   }
 
-  remove(call: Call, target: Target, text: string): void {
+  remove(call: Call, target: Target, text: string): Promise<void> {
+    return untilFresh(() => this.removeOnce(call, target, text));
+  }
+
+  private async removeOnce(call: Call, target: Target, text: string): Promise<void> {
     const { info } = target;
     const name = target.name ?? "";
     const old = this.store.get(info, target.namespace, name);
@@ -155,14 +192,30 @@ export class RestHandlers {
     } catch (err) {
       throw badRequest(`error decoding DeleteOptions: ${(err as Error).message}`);
     }
+    // Storage checks the uid first, then the resourceVersion (etcd3 store.go checkPreconditions).
     const preconditions = dig(options, "preconditions");
     if (isObject(preconditions)) {
-      if (preconditions.resourceVersion && preconditions.resourceVersion !== dig(old, "metadata.resourceVersion")) {
-        throw conflict(info, name);
+      const uid = str(dig(old, "metadata.uid")) ?? "";
+      if (str(preconditions.uid) && preconditions.uid !== uid) {
+        throw preconditionFailed(info, target.namespace, name, "UID", String(preconditions.uid), uid);
       }
-      if (preconditions.uid && preconditions.uid !== dig(old, "metadata.uid")) throw conflict(info, name);
+      const rv = str(dig(old, "metadata.resourceVersion")) ?? "";
+      if (str(preconditions.resourceVersion) && preconditions.resourceVersion !== rv) {
+        throw preconditionFailed(info, target.namespace, name, "ResourceVersion", String(preconditions.resourceVersion), rv);
+      }
     }
     const dryRun = isDryRun(call);
+    const deleteOptions: JsonObject = { kind: "DeleteOptions" };
+    if (dryRun) deleteOptions.dryRun = ["All"];
+    await this.admission.validate({
+      target,
+      operation: "DELETE",
+      oldObject: old,
+      user: call.record.user ?? "system:anonymous",
+      dryRun,
+      options: deleteOptions,
+    });
+    this.writes.requireUnchanged(target, old);
     const finalizers = dig(old, "metadata.finalizers");
     if (Array.isArray(finalizers) && finalizers.length > 0) {
       // Finalizers hold the object: it is marked for deletion and stays until the last one is removed.
@@ -194,7 +247,7 @@ export class RestHandlers {
   }
 
   /** Server-side apply (the merge and field ownership are in apply.ts). Creates the object when absent. */
-  private apply(call: Call, target: Target, old: JsonObject | undefined, text: string): void {
+  private async apply(call: Call, target: Target, old: JsonObject | undefined, text: string): Promise<void> {
     const { info } = target;
     const name = target.name ?? "";
     const subresource = target.subresource ?? "";
@@ -222,7 +275,7 @@ export class RestHandlers {
     if (old && rv && rv !== dig(old, "metadata.resourceVersion")) throw conflict(info, name);
 
     const { merged, owners } = serverSideApply(old, config, info, { manager, subresource, force, clock: this.clock });
-    const stored = this.writes.write(target, old, merged, {
+    const stored = await this.writes.write(target, old, merged, {
       call,
       verb: "apply",
       manager,

@@ -5,12 +5,14 @@ import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { Socket } from "node:net";
 import { issue } from "../pki";
+import { AdmissionChain } from "./admission";
+import type { AccessScope } from "./authz";
 import { servingCertificate } from "./certificate";
 import { Clock } from "./clock";
 import { FaultInjector } from "./faults";
 import { RequestRouter } from "./http";
 import { child, clone, dig, type JsonObject, str } from "./json";
-import { apiVersionOf, findResource } from "./resources";
+import { findResource } from "./resources";
 import { RestHandlers } from "./rest";
 import { ObjectStore } from "./store";
 import type { Fault, KubeApiServer, KubeApiServerOptions, KubeObject, MutationRecord, RequestRecord, WatchEvent } from "./types";
@@ -23,7 +25,8 @@ class SandboxApiServer implements KubeApiServer {
   readonly requests: RequestRecord[] = [];
   readonly mutations: MutationRecord[] = [];
   private readonly clock: Clock;
-  private readonly store = new ObjectStore();
+  private readonly store: ObjectStore;
+  private scope: AccessScope = "cluster";
   private readonly watches: WatchHub;
   private readonly faults = new FaultInjector();
   private readonly router: RequestRouter;
@@ -33,13 +36,15 @@ class SandboxApiServer implements KubeApiServer {
 
   constructor(options: KubeApiServerOptions) {
     this.clock = new Clock(options.now);
+    this.store = new ObjectStore(options.watchHistory);
     // Watches subscribe first, so they see each change before onChange listeners do.
     this.watches = new WatchHub(this.store, this.clock);
     this.store.subscribe((change) => {
       for (const listener of this.listeners) listener({ type: change.type, object: clone(change.object) as unknown as KubeObject });
     });
-    const rest = new RestHandlers(this.store, new WritePath(this.store, this.clock, this.mutations), this.clock);
-    this.router = new RequestRouter(options, this.requests, this.faults, rest, this.watches, () => this.url);
+    const admission = new AdmissionChain(this.store);
+    const rest = new RestHandlers(this.store, new WritePath(this.store, this.clock, this.mutations, admission), this.clock, admission);
+    this.router = new RequestRouter(options, this.requests, this.faults, rest, this.watches, () => this.url, () => this.scope);
   }
 
   async start(): Promise<void> {
@@ -76,8 +81,8 @@ class SandboxApiServer implements KubeApiServer {
 
   put(input: object): KubeObject {
     const obj = clone(input) as JsonObject;
-    const info = findResource(String(obj.kind ?? ""));
-    if (!info || obj.apiVersion !== apiVersionOf(info)) {
+    const info = findResource(String(obj.kind ?? ""), String(obj.apiVersion ?? ""));
+    if (!info) {
       throw new Error(`kube-apiserver stand-in: cannot store ${String(obj.apiVersion)}/${String(obj.kind)}`);
     }
     const meta = child(obj, "metadata");
@@ -89,6 +94,7 @@ class SandboxApiServer implements KubeApiServer {
     meta.uid ??= str(dig(old, "metadata.uid")) ?? randomUUID();
     meta.creationTimestamp ??= str(dig(old, "metadata.creationTimestamp")) ?? this.clock.timestamp();
     if (info.kind === "Ingress" || info.custom) meta.generation ??= 1;
+    if (info.initialStatus && obj.status === undefined) obj.status = clone(info.initialStatus);
     this.store.commit(info, old, obj);
     return clone(obj) as unknown as KubeObject;
   }
@@ -109,6 +115,18 @@ class SandboxApiServer implements KubeApiServer {
   onChange(listener: (event: WatchEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  setAccessScope(scope: AccessScope): void {
+    this.scope = scope === "cluster" ? scope : { namespaces: [...scope.namespaces] };
+  }
+
+  compact(): void {
+    this.store.compact();
+  }
+
+  get resourceVersion(): string {
+    return this.store.resourceVersion;
   }
 
   injectFault(fault: Fault): void {

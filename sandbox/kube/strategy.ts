@@ -5,7 +5,7 @@
 //   pkg/registry/core/service/storage/storage.go (patchAllocatedValues)
 //   pkg/registry/core/service/storage/alloc.go   (what the IP and node-port allocators hand out; simplified)
 import { randomInt } from "node:crypto";
-import { clone, isObject, type JsonObject, str } from "./json";
+import { clone, dig, isObject, type JsonObject, str } from "./json";
 
 export const portsOf = (spec: JsonObject): JsonObject[] => (Array.isArray(spec.ports) ? spec.ports.filter(isObject) : []);
 const needsNodePort = (type: string | undefined): boolean => type === "NodePort" || type === "LoadBalancer";
@@ -24,6 +24,10 @@ export function defaultService(spec: JsonObject): void {
   if (needsNodePort(type) || (type === "ClusterIP" && externalIPs)) spec.externalTrafficPolicy ??= "Cluster";
   if (type !== "ExternalName") spec.internalTrafficPolicy ??= "Cluster";
   if (type === "LoadBalancer") spec.allocateLoadBalancerNodePorts ??= true;
+  // DefaultClientIPServiceAffinitySeconds: three hours.
+  if (spec.sessionAffinity === "ClientIP" && dig(spec, "sessionAffinityConfig.clientIP.timeoutSeconds") === undefined) {
+    spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: 10800 } };
+  }
 }
 
 export function nodePortSet(spec: JsonObject): Set<number> {
@@ -42,6 +46,21 @@ export function prepareServiceUpdate(spec: JsonObject, oldSpec: JsonObject): voi
   if (oldType !== "ExternalName" && newType !== "ExternalName") {
     if (!spec.clusterIP && oldSpec.clusterIP) spec.clusterIP = oldSpec.clusterIP;
     if (!Array.isArray(spec.clusterIPs) && Array.isArray(oldSpec.clusterIPs)) spec.clusterIPs = clone(oldSpec.clusterIPs);
+    // normalizeClusterIPs (storage.go): a changed clusterIP with untouched clusterIPs becomes the only clusterIPs
+    // entry, which validation then refuses as a change.
+    const sameList = JSON.stringify(spec.clusterIPs ?? null) === JSON.stringify(oldSpec.clusterIPs ?? null);
+    if (spec.clusterIP && spec.clusterIP !== oldSpec.clusterIP && sameList) spec.clusterIPs = [spec.clusterIP];
+  }
+
+  // Switching to ExternalName (which needs no cluster IP) wipes unchanged clusterIP(s), ipFamilies, ipFamilyPolicy.
+  if (oldType !== "ExternalName" && newType === "ExternalName") {
+    const same = (key: string) => JSON.stringify(spec[key] ?? null) === JSON.stringify(oldSpec[key] ?? null);
+    if (same("clusterIP") && same("clusterIPs")) {
+      delete spec.clusterIP;
+      delete spec.clusterIPs;
+    }
+    if (same("ipFamilies")) delete spec.ipFamilies;
+    if (same("ipFamilyPolicy")) delete spec.ipFamilyPolicy;
   }
 
   if (needsNodePort(oldType) && needsNodePort(newType)) {
@@ -97,14 +116,22 @@ export function allocateServiceAddresses(spec: JsonObject, taken: Set<number>): 
     spec.ipFamilyPolicy ??= "SingleStack";
   }
 
+  // allocHealthCheckNodePort (alloc.go): a LoadBalancer with externalTrafficPolicy Local gets one when it has none.
+  if (spec.type === "LoadBalancer" && spec.externalTrafficPolicy === "Local" && !spec.healthCheckNodePort) {
+    spec.healthCheckNodePort = freeNodePort(taken);
+  }
+
   const wantsNodePorts =
     spec.type === "NodePort" || (spec.type === "LoadBalancer" && spec.allocateLoadBalancerNodePorts !== false);
   if (!wantsNodePorts) return;
   for (const port of portsOf(spec)) {
-    if (port.nodePort) continue;
-    let candidate = randomInt(30000, 32768);
-    while (taken.has(candidate)) candidate = candidate === 32767 ? 30000 : candidate + 1;
-    taken.add(candidate);
-    port.nodePort = candidate;
+    if (!port.nodePort) port.nodePort = freeNodePort(taken);
   }
+}
+
+function freeNodePort(taken: Set<number>): number {
+  let candidate = randomInt(30000, 32768);
+  while (taken.has(candidate)) candidate = candidate === 32767 ? 30000 : candidate + 1;
+  taken.add(candidate);
+  return candidate;
 }

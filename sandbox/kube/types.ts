@@ -1,5 +1,8 @@
 // The stand-in's public types: what the sandbox, the tests and the benchmark see of it.
+import type { AccessScope } from "./authz";
 import type { JsonObject } from "./json";
+
+export type { AccessScope };
 
 export interface ManagedFieldsEntry {
   manager: string;
@@ -97,6 +100,15 @@ export interface KubeApiServer {
   list<T extends object = KubeObject>(kind: string, namespace?: string): T[];
   /** Calls `listener` on every stored change (API writes and put()); returns an unsubscribe function. */
   onChange(listener: (event: WatchEvent) => void): () => void;
+  /**
+   * The access every IAM principal (EKS token) gets, as an EKS access policy association's scope: "cluster" (the
+   * default) or namespaced resources in the listed namespaces only. Static service-account tokens keep full access.
+   */
+  setAccessScope(scope: AccessScope): void;
+  /** Drops the watch history up to now, as an etcd compaction: a watch from an older resourceVersion gets 410. */
+  compact(): void;
+  /** The store's current resourceVersion. */
+  readonly resourceVersion: string;
   injectFault(fault: Fault): void;
   clearFaults(): void;
   /** Stops listening and ends every open connection, including watches and 'timeout' faults. */
@@ -108,4 +120,11 @@ export interface KubeApiServerOptions {
   authenticate?: (token: string) => AuthResult;
   /** Clock for timestamps (creationTimestamp, managedFields time, deletionTimestamp). */
   now?: () => Date;
+  /**
+   * Static bearer tokens of in-cluster identities (the sandbox's controllers), checked before `authenticate`, as the
+   * apiserver's token-file authenticator; they have full access whatever the access scope.
+   */
+  staticTokens?: { token: string; user: string; groups?: string[] }[];
+  /** Changes kept per resource for watches to resume from (the watch cache's window); default 1024. */
+  watchHistory?: number;
 }

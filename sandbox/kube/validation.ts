@@ -97,13 +97,27 @@ function isCidr(value: string): boolean {
   return Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
+/**
+ * validateUpgradeDowngradeClusterIPs (ValidateServiceUpdate): a set primary or secondary cluster IP may not change,
+ * except to or from ExternalName; the single-stack cases only.
+ */
+function clusterIPsUpdateErrors(spec: JsonObject, oldSpec: JsonObject): FieldError[] {
+  if (spec.type === "ExternalName" || oldSpec.type === "ExternalName") return [];
+  if (spec.clusterIP === "None" && oldSpec.clusterIP === "None") return [];
+  const now = Array.isArray(spec.clusterIPs) ? spec.clusterIPs.map(String) : [];
+  const before = Array.isArray(oldSpec.clusterIPs) ? oldSpec.clusterIPs.map(String) : [];
+  if (before.length > now.length && now.length === 0) return [invalidValue("spec.clusterIPs[0]", now, "primary clusterIP can not be unset")];
+  if (before.length !== now.length) return [];
+  return before.flatMap((ip, i) => (ip !== now[i] ? [invalidValue(`spec.clusterIPs[${i}]`, now, "may not change once set")] : []));
+}
+
 export function validateService(svc: JsonObject, old: JsonObject | undefined): FieldError[] {
   const errs: FieldError[] = [];
   const spec = isObject(svc.spec) ? svc.spec : {};
   const type = str(spec.type);
   const annotations = dig(svc, "metadata.annotations");
   const sourceRangesAnnotation = isObject(annotations) ? str(annotations[SOURCE_RANGES_ANNOTATION]) : undefined;
-  if (old) errs.push(...loadBalancerClassErrors(spec, isObject(old.spec) ? old.spec : {}));
+  if (old) errs.push(...loadBalancerClassErrors(spec, isObject(old.spec) ? old.spec : {}), ...clusterIPsUpdateErrors(spec, isObject(old.spec) ? old.spec : {}));
   else errs.push(...nameErrors(RESOURCE_SERVICE, String(dig(svc, "metadata.name") ?? "")));
 
   const ports = Array.isArray(spec.ports) ? spec.ports : [];
@@ -179,6 +193,9 @@ export function validateService(svc: JsonObject, old: JsonObject | undefined): F
   } else if (etp === "") errs.push(required("spec.externalTrafficPolicy"));
   else if (!["Cluster", "Local"].includes(etp)) errs.push(notSupported("spec.externalTrafficPolicy", etp, ["Cluster", "Local"]));
   const needsHealthCheck = type === "LoadBalancer" && etp === "Local";
+  if (needsHealthCheck && !(typeof spec.healthCheckNodePort === "number" && spec.healthCheckNodePort > 0)) {
+    errs.push(required("spec.healthCheckNodePort", "must be set when externalTrafficPolicy is 'Local'"));
+  }
   if (!needsHealthCheck && spec.healthCheckNodePort) {
     errs.push(
       invalidValue(
@@ -246,5 +263,77 @@ export function validateIngress(ing: JsonObject, old: JsonObject | undefined): F
       }
     });
   });
+  return errs;
+}
+
+// IngressClasses (pkg/apis/networking/validation/validation.go: ValidateIngressClass, ValidateIngressClassUpdate,
+// validateIngressClassSpec, validateIngressClassParametersReference, validateIngressTypedLocalObjectReference;
+// staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go IsDomainPrefixedPath;
+// staging/src/k8s.io/apimachinery/pkg/api/validation/path/name.go IsValidPathSegmentName)
+
+const HTTP_PATH = /^[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/;
+
+function domainPrefixedPathErrors(field: string, value: string): FieldError[] {
+  if (value === "") return [required(field)];
+  const slash = value.indexOf("/");
+  const host = slash < 0 ? value : value.slice(0, slash);
+  const path = slash < 0 ? "" : value.slice(slash + 1);
+  if (slash < 0 || host === "" || path === "") {
+    return [invalidValue(field, value, 'must be a domain-prefixed path (such as "acme.io/foo")')];
+  }
+  const errs = dns1123SubdomainErrors(host).map((msg) => invalidValue(field, host, msg));
+  if (!HTTP_PATH.test(path)) {
+    errs.push(invalidValue(field, path, "Invalid path (regex used for validation is '[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+')"));
+  }
+  return errs;
+}
+
+function pathSegmentErrors(value: string): string[] {
+  if (value === "." || value === "..") return [`may not be '${value}'`];
+  return ["/", "%"].filter((c) => value.includes(c)).map((c) => `may not contain '${c}'`);
+}
+
+/** SetDefaults_IngressClass (pkg/apis/networking/v1/defaults.go): parameters without a scope are Cluster-scoped. */
+export function defaultIngressClass(obj: JsonObject): void {
+  const parameters = dig(obj, "spec.parameters");
+  if (isObject(parameters) && parameters.scope === undefined) parameters.scope = "Cluster";
+}
+
+export function validateIngressClass(obj: JsonObject, old: JsonObject | undefined): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!old) errs.push(...nameErrors({ kind: "IngressClass" } as ResourceInfo, String(dig(obj, "metadata.name") ?? "")));
+  const controller = str(dig(obj, "spec.controller")) ?? "";
+  if (old) {
+    const before = str(dig(old, "spec.controller")) ?? "";
+    if (controller !== before) errs.push(invalidValue("spec.controller", controller, "field is immutable"));
+  }
+  errs.push(...domainPrefixedPathErrors("spec.controller", controller));
+  const params = dig(obj, "spec.parameters");
+  if (!isObject(params)) return errs;
+  const at = "spec.parameters";
+  const apiGroup = str(params.apiGroup);
+  if (apiGroup !== undefined) for (const msg of dns1123SubdomainErrors(apiGroup)) errs.push(invalidValue(`${at}.apiGroup`, apiGroup, msg));
+  for (const key of ["kind", "name"] as const) {
+    const value = str(params[key]) ?? "";
+    if (value === "") errs.push(required(`${at}.${key}`, `${key} is required`));
+    else for (const msg of pathSegmentErrors(value)) errs.push(invalidValue(`${at}.${key}`, value, msg));
+  }
+  const scope = str(params.scope);
+  if (scope === undefined) {
+    errs.push(required(`${at}.scope`));
+    return errs;
+  }
+  if (scope !== "Cluster" && scope !== "Namespace") {
+    errs.push(notSupported(`${at}.scope`, scope, ["Cluster", "Namespace"]));
+    return errs;
+  }
+  const namespace = str(params.namespace);
+  if (scope === "Namespace") {
+    if (namespace === undefined) errs.push(required(`${at}.namespace`, "`parameters.scope` is set to 'Namespace'"));
+    else for (const msg of dns1123LabelErrors(namespace)) errs.push(invalidValue(`${at}.namespace`, namespace, msg));
+  }
+  if (scope === "Cluster" && params.namespace !== undefined) {
+    errs.push(forbidden(`${at}.namespace`, "`parameters.scope` is set to 'Cluster'"));
+  }
   return errs;
 }

@@ -5,17 +5,43 @@
 //     deletionTimestamp)
 //   staging/src/k8s.io/apiserver/pkg/registry/rest/create.go, update.go (BeforeCreate, BeforeUpdate: identity and
 //     metadata the client may not set)
+//   staging/src/k8s.io/apiserver/pkg/endpoints/handlers/create.go, patch.go and store.go's createValidation /
+//     updateValidation (the order: mutating admission, then the strategy and validation, then validating admission)
+//   staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/time.go (metav1.Time decodes RFC 3339 and encodes whole seconds)
+//   staging/src/k8s.io/apimachinery/pkg/util/managedfields/internal/managedfieldsupdater.go (a manager's time moves
+//     only when its write changed the object)
 import { randomUUID } from "node:crypto";
-import { type Owner, lookup, ownUpdate, parsePath, readOwners, sameFields, writeOwners } from "./apply";
+import type { AdmissionChain, AdmissionRequest } from "./admission";
+import { type Owner, lookup, ownUpdate, parsePath, readOwners, writeOwners } from "./apply";
 import { type Call, fieldManagerOf } from "./call";
 import type { Clock } from "./clock";
-import { invalid, namespaceNotFound } from "./errors";
+import { badRequest, invalid, namespaceNotFound } from "./errors";
 import { child, clone, deepEqual, dig, dropNulls, isObject, type Json, type JsonObject } from "./json";
-import { apiVersionOf, RESOURCE_INGRESS, RESOURCE_NAMESPACE, RESOURCE_SERVICE, RESOURCES, type Target } from "./resources";
+import {
+  apiVersionOf,
+  RESOURCE_INGRESS,
+  RESOURCE_INGRESS_CLASS,
+  RESOURCE_NAMESPACE,
+  RESOURCE_SERVICE,
+  RESOURCES,
+  type Target,
+} from "./resources";
 import type { ObjectStore } from "./store";
 import { allocateServiceAddresses, defaultService, nodePortSet, prepareServiceUpdate } from "./strategy";
+
+/**
+ * The object changed while a write to it awaited admission. The apiserver's storage retries such a write from a
+ * fresh read (staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go GuaranteedUpdate: the update function runs
+ * again on the current object), so a patch is applied to the latest version; a precondition the client sent
+ * (resourceVersion, uid) is checked again on that retry and fails as a 409 then.
+ */
+export class StaleRead extends Error {
+  constructor() {
+    super("the object changed during admission");
+  }
+}
 import type { KubeObject, MutationRecord } from "./types";
-import { nameErrors, validateIngress, validateService } from "./validation";
+import { defaultIngressClass, nameErrors, validateIngress, validateIngressClass, validateService } from "./validation";
 
 interface WriteOptions {
   call: Call;
@@ -32,6 +58,7 @@ export class WritePath {
     private readonly clock: Clock,
     /** The server's record of writes, appended to in order. */
     private readonly mutations: MutationRecord[],
+    private readonly admission: AdmissionChain,
   ) {}
 
   requireNamespace(target: Target): void {
@@ -44,13 +71,30 @@ export class WritePath {
    * The registry's write path: server-owned metadata, status/spec separation, strategy (defaults, type
    * rules), validation, managedFields, then a store unless nothing changed (no new resourceVersion then).
    */
-  write(target: Target, old: JsonObject | undefined, incoming: JsonObject, opts: WriteOptions): JsonObject {
+  /** Throws StaleRead when the stored object is no longer the one a write was computed from. */
+  requireUnchanged(target: Target, old: JsonObject | undefined): void {
+    const current = this.store.get(target.info, target.namespace, target.name ?? "");
+    if (dig(current, "metadata.resourceVersion") !== dig(old, "metadata.resourceVersion")) throw new StaleRead();
+  }
+
+  async write(target: Target, old: JsonObject | undefined, incoming: JsonObject, opts: WriteOptions): Promise<JsonObject> {
     const { info } = target;
     const name = target.name ?? "";
     const subresource = target.subresource ?? "";
-    let obj = dropNulls(incoming) as JsonObject;
-    obj.apiVersion = apiVersionOf(info);
-    obj.kind = info.kind;
+    const decoded = dropNulls(incoming) as JsonObject;
+    decoded.apiVersion = apiVersionOf(info);
+    decoded.kind = info.kind;
+    if (!info.custom) truncateTimes(decoded);
+    const review: AdmissionRequest = {
+      target: { ...target, name },
+      operation: old ? "UPDATE" : "CREATE",
+      object: decoded,
+      oldObject: old,
+      user: opts.call.record.user ?? "system:anonymous",
+      dryRun: opts.dryRun,
+      options: operationOptions(opts),
+    };
+    let obj = (await this.admission.mutate(review)) ?? decoded;
     if (subresource === "status" && old) {
       // The status subresource changes status only.
       obj = { ...clone(old), status: obj.status ?? {} };
@@ -60,8 +104,8 @@ export class WritePath {
       if (old?.status !== undefined) obj.status = clone(old.status);
       else delete obj.status;
     } else if (info.hasStatus) {
-      // Main-resource writes never change status; creates start with an empty one.
-      obj.status = old?.status !== undefined ? clone(old.status) : { loadBalancer: {} };
+      // Main-resource writes never change status; creates start with the one the registry's PrepareForCreate sets.
+      obj.status = old?.status !== undefined ? clone(old.status) : clone(info.initialStatus ?? {});
     } else if (info === RESOURCE_NAMESPACE) {
       obj.status = old?.status !== undefined ? clone(old.status) : { phase: "Active" };
     }
@@ -86,6 +130,7 @@ export class WritePath {
 
     if (subresource !== "status") {
       if (info === RESOURCE_SERVICE) this.prepareService(obj, old);
+      if (info === RESOURCE_INGRESS_CLASS) defaultIngressClass(obj);
       if (info === RESOURCE_INGRESS || info.custom) {
         const specChanged = !old || !deepEqual(obj.spec, old.spec);
         meta.generation = Number(oldMeta.generation ?? 0) + (specChanged ? 1 : 0);
@@ -95,9 +140,11 @@ export class WritePath {
           ? validateService(obj, old)
           : info === RESOURCE_INGRESS
             ? validateIngress(obj, old)
-            : old
-              ? []
-              : nameErrors(info, name);
+            : info === RESOURCE_INGRESS_CLASS
+              ? validateIngressClass(obj, old)
+              : old
+                ? []
+                : nameErrors(info, name);
       if (errors.length > 0) throw invalid(info, name, errors);
     }
 
@@ -110,6 +157,10 @@ export class WritePath {
     }
     const managedFields = this.managedFields(target, old, obj, opts);
     if (managedFields.length > 0) meta.managedFields = managedFields;
+    await this.admission.validate({ ...review, object: obj });
+    // Admission may have awaited webhooks since `old` was read: storage commits only onto the version the write
+    // was computed from (GuaranteedUpdate's compare-and-swap), else the handler computes it again.
+    this.requireUnchanged(target, old);
 
     if (old) {
       const withoutVersion = (o: JsonObject): JsonObject => {
@@ -170,12 +221,24 @@ export class WritePath {
     this.mutations.push(mutation);
   }
 
-  /** The managedFields after a write: Apply owners as computed, or the writer's Update ownership. */
+  /**
+   * The managedFields after a write: Apply owners as computed, or the writer's Update ownership. Only the writer's
+   * entry gets a new time, and only when its write changed the object; everyone else's stays as it was.
+   */
   private managedFields(target: Target, old: JsonObject | undefined, obj: JsonObject, opts: WriteOptions): Json[] {
     const { info } = target;
     const now = this.clock.timestamp();
+    const subresource = target.subresource ?? "";
     const previous = readOwners(old);
-    const owners = opts.owners ?? ownUpdate(previous, old, obj, info, opts.manager, target.subresource ?? "", now);
+    let owners: Owner[];
+    let changed: boolean;
+    if (opts.owners) {
+      owners = opts.owners;
+      changed = !old || !deepEqual(withoutServerMeta(old), withoutServerMeta(obj));
+    } else {
+      ({ owners, changed } = ownUpdate(previous, old, obj, info, opts.manager, subresource, now));
+    }
+    const operation = opts.owners ? "Apply" : "Update";
     return writeOwners(
       owners.map((o) => {
         // Fields the strategy removed (nodePorts dropped on a type change …) have no owner any more.
@@ -183,8 +246,8 @@ export class WritePath {
         const before = previous.find(
           (p) => p.manager === o.manager && p.operation === o.operation && p.subresource === o.subresource,
         );
-        // A manager's timestamp moves only when its field set changes, so a repeated write stays a no-op.
-        const time = before && sameFields(before.fields, fields) ? before.time : now;
+        const writer = o.manager === opts.manager && o.operation === operation && o.subresource === subresource;
+        const time = before && !(writer && changed) ? before.time : writer ? now : o.time;
         return { ...o, fields, time };
       }),
     );
@@ -207,5 +270,58 @@ export class WritePath {
       const meta = child(svc, "metadata");
       if (Array.isArray(meta.finalizers)) meta.finalizers = meta.finalizers.filter((f) => f !== "service.k8s.aws/resources");
     }
+  }
+}
+
+/** The object without what the server maintains, to tell whether a write changed anything. */
+function withoutServerMeta(o: JsonObject): JsonObject {
+  const copy = clone(o);
+  const meta = child(copy, "metadata");
+  delete meta.resourceVersion;
+  delete meta.managedFields;
+  return copy;
+}
+
+/** The options object an AdmissionReview carries for the verb. */
+function operationOptions(opts: WriteOptions): JsonObject {
+  const kind = opts.verb === "create" ? "CreateOptions" : opts.verb === "update" ? "UpdateOptions" : "PatchOptions";
+  const options: JsonObject = { kind, fieldManager: opts.manager };
+  if (opts.dryRun) options.dryRun = ["All"];
+  return options;
+}
+
+/**
+ * Fields of type metav1.Time in the built-in kinds served here: decoding parses RFC 3339 (fractions allowed) and
+ * encoding writes whole seconds in UTC, so a client's milliseconds never survive a round trip. eventTime and
+ * series.lastObservedTime are MicroTime and keep microseconds. Custom resources are stored as sent.
+ */
+const TIME_PATHS = [
+  "metadata.creationTimestamp",
+  "metadata.deletionTimestamp",
+  "firstTimestamp",
+  "lastTimestamp",
+  "status.startTime",
+];
+const CONDITION_TIMES = ["lastTransitionTime", "lastProbeTime", "lastHeartbeatTime", "lastUpdateTime"];
+
+function truncateTimes(obj: JsonObject): void {
+  const fix = (holder: JsonObject, key: string, at: string): void => {
+    const value = holder[key];
+    if (typeof value !== "string") return;
+    const ms = Date.parse(value);
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(ms)) {
+      throw badRequest(`error decoding ${at}: parsing time "${value}" as "2006-01-02T15:04:05Z07:00": cannot parse`);
+    }
+    holder[key] = new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  };
+  for (const path of TIME_PATHS) {
+    const parts = path.split(".");
+    const key = parts.pop() ?? "";
+    const holder = parts.length === 0 ? obj : dig(obj, parts.join("."));
+    if (isObject(holder)) fix(holder, key, path);
+  }
+  const conditions = dig(obj, "status.conditions");
+  for (const condition of Array.isArray(conditions) ? conditions.filter(isObject) : []) {
+    for (const key of CONDITION_TIMES) fix(condition, key, `status.conditions.${key}`);
   }
 }

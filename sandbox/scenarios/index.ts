@@ -2,13 +2,17 @@
 // (or a new one) and into this list; test/integration/demo-scenarios.test.ts fails until it has a test too.
 import { internalAlbRefused, staleAlbNode } from "./alb-addresses";
 import { dns, deploy } from "./deployment";
+import { autoMode, ingressClassMissing, ingressClassParamsOverride, serviceAnnotationOverride } from "./cluster-config";
 import { badRequest, rollback } from "./failures";
+import { ingressGroupConflict } from "./ingress-groups";
+import { ingressDeleting } from "./ingress-lifecycle";
 import { milvusAuth, milvusAuthMissing, milvusAuthToken, milvusAuthWrong } from "./milvus-auth";
 import { milvusClusterV1alpha1, milvusOperator } from "./milvus-operator";
 import { renewal } from "./renewal";
 import type { Scenario } from "./scenario";
 import { chinaRegion } from "./partitions";
 import { sourceRangesAnnotation } from "./service-shapes";
+import { targetsUnhealthy } from "./target-health";
 
 export type { ClusterAfterRun, IngressState, Scenario, ScenarioContext, ScenarioRun } from "./scenario";
 
@@ -28,6 +32,13 @@ export const SCENARIOS: readonly Scenario[] = [
   milvusClusterV1alpha1,
   chinaRegion,
   sourceRangesAnnotation,
+  targetsUnhealthy,
+  ingressDeleting,
+  autoMode,
+  ingressClassMissing,
+  ingressClassParamsOverride,
+  serviceAnnotationOverride,
+  ingressGroupConflict,
 ];
 
 /** What `milvus-l7 demo` shows without --scenario. */

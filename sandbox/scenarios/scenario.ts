@@ -45,8 +45,11 @@ export interface Scenario {
   name: string;
   /** One line: what the scenario shows. */
   summary: string;
-  /** How the sandbox must be started for this story (e.g. in another region); the defaults otherwise. */
-  sandbox?: Pick<SandboxOptions, "region">;
+  /**
+   * How the sandbox must be started for this story (in another region, with EKS Auto Mode's load balancing instead
+   * of the self-managed controller, ...); the defaults otherwise.
+   */
+  sandbox?: Pick<SandboxOptions, "region" | "albMode" | "albWebhook">;
   run(sandbox: Sandbox, ctx: ScenarioContext): Promise<ScenarioRun[]>;
 }
 

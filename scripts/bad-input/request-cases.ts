@@ -107,6 +107,11 @@ export function requestDefinitions(pastedKeyFile: string, pastedKeyPem: string, 
     { case: "service-trailing-dash", category: "names", tests: "milvus.service ending with '-' (DNS-1035)", path: "milvus.service", contains: "DNS-1035 label", build: set(["milvus", "service"], "milvus-") },
     { case: "ingress-name-underscore", category: "names", tests: "ingress.name with '_' (DNS-1123 subdomain)", path: "ingress.name", contains: "DNS-1123 subdomain", build: set(["ingress", "name"], "milvus_demo") },
     { case: "ingress-name-too-long", category: "names", tests: "ingress.name of 255 characters", path: "ingress.name", contains: "at most 253 characters", build: set(["ingress", "name"], Array(4).fill("a".repeat(63)).join(".")) },
+    { case: "ingress-class-uppercase", category: "names", tests: 'ingress.className "ALB" (IngressClass names are DNS-1123 subdomains)', path: "ingress.className", contains: "DNS-1123 subdomain", build: set(["ingress", "className"], "ALB") },
+    { case: "ingress-class-too-long", category: "names", tests: "ingress.className of 255 characters", path: "ingress.className", contains: "at most 253 characters", build: set(["ingress", "className"], Array(4).fill("a".repeat(63)).join(".")) },
+    { case: "ingress-class-empty", category: "names", tests: "ingress.className empty (omit it for the default, alb)", path: "ingress.className", contains: "naming an IngressClass of the AWS Load Balancer Controller", build: set(["ingress", "className"], "") },
+    { case: "ingress-class-number", category: "wrong types", tests: "ingress.className as a number", path: "ingress.className", contains: "must be a string", build: set(["ingress", "className"], 42) },
+    { case: "ingress-class-list", category: "wrong types", tests: "ingress.className as a list of classes", path: "ingress.className", contains: "must be a string", build: set(["ingress", "className"], ["alb"]) },
 
     // --- hosts ------------------------------------------------------------------------------------------------
     { case: "host-wildcard", category: "hosts", tests: "a wildcard host", path: "ingress.host", contains: "must not be a wildcard", build: set(["ingress", "host"], "*.milvus.io") },

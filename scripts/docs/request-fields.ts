@@ -30,6 +30,8 @@ export const FIELD_MEANINGS: Readonly<Record<string, string>> = {
   "ingress.name": "Name of the Ingress (in the Milvus namespace).",
   "ingress.host":
     "The host name clients connect to: the Ingress rule's host, the TLS server name, and a name the certificate must cover.",
+  "ingress.className":
+    "The IngressClass the Ingress names (spec.ingressClassName); default alb, the class the AWS Load Balancer Controller's chart creates. ApplyIngress checks that the controller (self-managed or EKS Auto Mode) serves it and that its IngressClassParams do not override the request.",
   "ingress.scheme": "An internet-facing or internal ALB (sets `alb.ingress.kubernetes.io/scheme`).",
   "ingress.route53HostedZoneId":
     "Optional Route 53 hosted zone: milvus-l7 upserts an alias record `host` → ALB (A and AAAA) and makes the final verification connect through the host name.",

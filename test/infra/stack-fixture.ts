@@ -36,6 +36,10 @@ export const WILDCARD_RESOURCE_ACTIONS = new Set([
   // ACM ListCertificates has no resource type: IAM accepts only "*". (import-certificate finds its own earlier
   // import on a re-run with it; it returns summaries, no key material.)
   "acm:ListCertificates",
+  // ELBv2 Describe actions support no resource-level permissions (diagnose-targets reads the ALB's target health).
+  "elasticloadbalancing:DescribeLoadBalancers",
+  "elasticloadbalancing:DescribeTargetGroups",
+  "elasticloadbalancing:DescribeTargetHealth",
   // Added by CDK for the state machine's CloudWatch Logs destination: log delivery has no resource types.
   "logs:CreateLogDelivery",
   "logs:GetLogDelivery",

@@ -32,7 +32,7 @@ const { fnId, apiFnId, stateMachineId, tableId, envOf, roleId } = fx;
 describe("Lambda functions", () => {
   it("are one function per workflow step plus the API's, on nodejs22.x / arm64 with the Powertools environment", () => {
     const fns = fx.s().template.findResources("AWS::Lambda::Function");
-    expect(STEPS).toHaveLength(10);
+    expect(STEPS).toHaveLength(11);
     expect(Object.keys(fns).sort()).toEqual([...STEPS.map(fnId), apiFnId()].sort());
     for (const [step, id] of [...STEPS.map((step) => [step, fnId(step)]), ["api", apiFnId()]]) {
       const props = fns[id as string]?.Properties;
@@ -202,7 +202,7 @@ describe("state machine", () => {
     expect(props.LoggingConfiguration.IncludeExecutionData).toBe(false);
   });
 
-  it("inlines the ASL file and substitutes every $-placeholder (all 10) with one of its functions", () => {
+  it("inlines the ASL file and substitutes every $-placeholder (all 11) with one of its functions", () => {
     const props = stateMachine();
     const definition = render(props.DefinitionString);
     const aslText = readFileSync(ASL_PATH, "utf8");
@@ -210,7 +210,7 @@ describe("state machine", () => {
 
     const used = new Set([...definition.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1] as string));
     expect(used).toEqual(new Set(STEPS.map((step) => stepNamed(step).resource)));
-    expect(used.size).toBe(10);
+    expect(used.size).toBe(11);
     const substitutions = props.DefinitionSubstitutions as Record<string, unknown>;
     expect(new Set(Object.keys(substitutions))).toEqual(used);
     for (const step of STEPS) {
@@ -478,6 +478,7 @@ describe("outputs", () => {
         "StateMachineArn",
         "StateMachineName",
         "ApplyIngressFunctionName",
+        "DiagnoseTargetsFunctionName",
         "GetIngressStatusFunctionName",
         "ImportCertificateFunctionName",
         "PatchServiceFunctionName",

@@ -305,6 +305,10 @@ describe("ALB controller stand-in: a valid Ingress", () => {
   });
 
   it("ignores Ingresses of another class", async () => {
+    // The class must exist: the controller's webhook refuses an ingressClassName it cannot load, whoever's it is.
+    await networking.createIngressClass({
+      body: { metadata: { name: "nginx" }, spec: { controller: "k8s.io/ingress-nginx" } },
+    });
     const other = ingress("nginx-one", "nginx.example.com", milvusAnnotations(certArn));
     if (other.spec) other.spec.ingressClassName = "nginx";
     await apply(other);

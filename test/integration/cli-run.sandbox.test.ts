@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ACMClient } from "@aws-sdk/client-acm";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { Route53Client } from "@aws-sdk/client-route-53";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -48,6 +49,7 @@ beforeAll(async () => {
       secretsManager: new SecretsManagerClient(config),
       s3: new S3Client({ ...config, forcePathStyle: true }),
       route53: new Route53Client(config),
+      elbv2: new ElasticLoadBalancingV2Client({ ...config, endpoint: sandbox.alb.elbv2Endpoint }),
     },
     resolve: async (hostname) => {
       const found = sandbox.alb.resolve(hostname);

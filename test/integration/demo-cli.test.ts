@@ -28,7 +28,11 @@ describe("milvus-l7 demo --json", () => {
           previousServiceType: "LoadBalancer",
           milvusAuth: "none",
           // The Service's Helm warning, then verify-connection's: an open Milvus behind an internet-facing ALB.
-          warnings: [expect.stringContaining("Helm"), expect.stringContaining("anyone who can resolve the host")],
+          warnings: [
+            expect.stringContaining("no AWS Load Balancer Controller readiness gate"),
+            expect.stringContaining("Helm"),
+            expect.stringContaining("anyone who can resolve the host"),
+          ],
         },
       ],
     });

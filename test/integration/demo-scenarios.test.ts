@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 import { runDemo } from "../../cli/demo";
 import { SCENARIOS } from "../../sandbox/scenarios";
 import { BAD_FIELD } from "../../sandbox/scenarios/failures";
+import { MISSING_CLASS, PARAMS_SCHEME, SERVICE_ANNOTATION } from "../../sandbox/scenarios/cluster-config";
+import { PEER, REQUESTED_SSL_POLICY } from "../../sandbox/scenarios/ingress-groups";
 import { captured } from "../cli-io";
 
 const exec = promisify(execFile);
@@ -64,6 +66,13 @@ async function scenarioJson(name: string): Promise<{ code: number; summary: Summ
 
 const DEMO_INGRESS = "milvus/milvus-demo";
 const DEPLOYED_CHANGES = [`apply Ingress ${DEMO_INGRESS}`, `patch Service ${DEMO_INGRESS}`];
+
+/** A refusal found in the cluster by ApplyIngress's preflight: nothing was written, the Layer-4 path is as it was. */
+function refusedBeforeAnyWrite(s: RunSummary, error: string) {
+  expect(s).toMatchObject({ status: "FAILED", error, serviceTypeInCluster: "LoadBalancer", ingressInCluster: "absent" });
+  expect(s.changesInCluster).toEqual([]);
+  expect(s.targets).toEqual([]);
+}
 
 /** What each scenario shows, checked on its JSON summary and exit status. */
 const OUTCOMES: Record<string, (code: number, s: Summary) => void> = {
@@ -132,6 +141,43 @@ const OUTCOMES: Record<string, (code: number, s: Summary) => void> = {
     expect(s.changesInCluster).toEqual([`apply Ingress ${DEMO_INGRESS}`, `delete Ingress ${DEMO_INGRESS}`]);
     expect(s.observed).toEqual({ albForIngress: "deleted by the load balancer controller" });
     expect(s.targets).toEqual([]);
+  },
+
+  "targets-unhealthy"(code, s) {
+    expect(code).toBe(1);
+    expect(s).toMatchObject({ scenario: "targets-unhealthy", status: "FAILED", error: "EndpointNotReady", serviceTypeInCluster: "LoadBalancer", ingressInCluster: "present" });
+    // What ELB and the TargetGroupBinding say, in the Cause, with what to fix.
+    expect(s.cause).toContain("Diagnosis: Target health (ELB DescribeTargetHealth)");
+    expect(s.cause).toContain('0 of 1 targets healthy; 1 unhealthy with Target.Timeout ("Request timed out")');
+    expect(s.cause).toMatch(/FailedNetworkReconcile: expected exactly one securityGroup tagged with kubernetes\.io\/cluster\/milvus-eks for eni eni-[0-9a-f]+, got: \[\]/);
+    expect(s.cause).toContain("must allow the ALB's security group on the target port");
+    expect(s.cause).toContain("exactly one of the ENI's security groups must carry that tag");
+    // The Cause agrees with what ELB and the cluster hold after the run.
+    const observed = s.observed as { targetHealth: string[]; bindingWarnings: string[] };
+    expect(observed.targetHealth).toEqual([expect.stringMatching(/^k8s-milvus-milvusde-[0-9a-f]{10} \S+ unhealthy Target\.Timeout$/)]);
+    expect(observed.bindingWarnings).toHaveLength(1);
+    expect(s.cause).toContain(observed.bindingWarnings[0]?.replace(/^[^:]+: /, ""));
+    // The Layer-4 path is untouched: only the Ingress was written.
+    expect(s.changesInCluster).toEqual([`apply Ingress ${DEMO_INGRESS}`]);
+    expect(s.targets).toEqual([]);
+  },
+
+  "ingress-deleting"(code, s) {
+    expect(code).toBe(0);
+    const [rolledBack, rerun] = s.runs ?? [];
+    expect(s.runs?.map((r) => [r.label, r.status])).toEqual([
+      ["deployment rolled back", "FAILED"],
+      ["re-run while the Ingress is terminating", "SUCCEEDED"],
+    ]);
+    // The rollback deleted the Ingress; the controller still held it by its finalizer when the run ended.
+    expect(rolledBack).toMatchObject({ error: "EndpointNotReady", serviceTypeInCluster: "LoadBalancer", ingressInCluster: "deleting" });
+    expect(rolledBack?.changesInCluster).toEqual([`apply Ingress ${DEMO_INGRESS}`, `delete Ingress ${DEMO_INGRESS}`]);
+    expect(rolledBack?.observed).toEqual({ ingressFinalizers: ["ingress.k8s.aws/resources"], ingressDeletionRequested: true });
+    // The re-run found it terminating, watched it go, then applied a new one and cut over.
+    expect(rerun?.observed).toMatchObject({ ingressAtStart: "deleting", watchedTheTerminatingIngress: true, newIngress: true });
+    expect((rerun?.observed as { applyIngressSeconds?: number } | undefined)?.applyIngressSeconds ?? 0).toBeGreaterThan(1);
+    expect(s).toMatchObject({ scenario: "ingress-deleting", status: "SUCCEEDED", serviceTypeInCluster: "ClusterIP", ingressInCluster: "present" });
+    expect(rerun?.changesInCluster).toEqual(DEPLOYED_CHANGES);
   },
 
   "stale-alb-node"(code, s) {
@@ -237,6 +283,89 @@ const OUTCOMES: Record<string, (code: number, s: Summary) => void> = {
     const warnings = s.targets[0]?.warnings ?? [];
     expect(warnings.join(" ")).not.toMatch(/helm/i);
     expect(warnings).toContainEqual(expect.stringContaining("Milvus milvus/milvus-op now holds spec.components.proxy.serviceType=ClusterIP"));
+  },
+
+  "auto-mode"(code, s) {
+    expect(code).toBe(0);
+    expect(s).toMatchObject({ scenario: "auto-mode", status: "SUCCEEDED", certificateImported: true, serviceTypeInCluster: "ClusterIP", ingressInCluster: "present" });
+    expect(s.changesInCluster).toEqual(DEPLOYED_CHANGES);
+    // EKS Auto Mode serves the class, and its ALB serves exactly the certificate milvus-l7 imported.
+    expect(s.observed).toEqual({
+      ingressClassController: "eks.amazonaws.com/alb",
+      ingressClassParams: "eks.amazonaws.com/IngressClassParams alb",
+      albListenerCertificateIsImported: true,
+    });
+    expect(s.targets).toEqual([
+      expect.objectContaining({ host: "milvus-demo.milvus.io", servedFingerprint256: expect.stringMatching(FINGERPRINT), previousServiceType: "LoadBalancer", serviceType: "ClusterIP" }),
+    ]);
+    // Auto Mode injects no readiness gate: the advice is minReadySeconds, not the namespace label.
+    const warnings = s.targets[0]?.warnings ?? [];
+    expect(warnings).toContainEqual(expect.stringContaining("EKS Auto Mode does not inject that gate"));
+    expect(warnings.join(" ")).not.toContain("elbv2.k8s.aws/pod-readiness-gate-inject");
+  },
+
+  "ingress-class-missing"(code, s) {
+    expect(code).toBe(1);
+    expect(s.runs?.map((r) => [r.label, r.status, r.error])).toEqual([
+      ["deployment naming a class that does not exist", "FAILED", "ClusterRefused"],
+      ["the same deployment, without read access to IngressClasses", "FAILED", "AdmissionDenied"],
+    ]);
+    const [refused, denied] = s.runs ?? [];
+    // The preflight names the class and what the cluster has instead.
+    refusedBeforeAnyWrite(refused as RunSummary, "ClusterRefused");
+    expect(refused?.cause).toContain(`IngressClass ${MISSING_CLASS} (ingress.className) does not exist`);
+    expect(refused?.cause).toContain("The cluster has: alb (ingress.k8s.aws/alb), nginx (k8s.io/ingress-nginx).");
+    expect(refused?.cause).toContain("the AWS Load Balancer Controller serves alb: set ingress.className to one of them");
+    expect(refused?.observed).toEqual({ ingressClassesInCluster: ["alb (ingress.k8s.aws/alb)", "nginx (k8s.io/ingress-nginx)"] });
+    // Unable to read the class, milvus-l7 applies; the controller's webhook (failurePolicy Fail) denies the Ingress.
+    expect(s).toMatchObject({ scenario: "ingress-class-missing", label: "the same deployment, without read access to IngressClasses" });
+    refusedBeforeAnyWrite(s, "AdmissionDenied");
+    expect(denied?.cause).toBe(s.cause);
+    expect(s.cause).toContain('the admission webhook "vingress.elbv2.k8s.aws" denied it: invalid ingress class: ingressclasses.networking.k8s.io "alb-public" not found');
+    expect(s.cause).toContain("not a missing IAM or RBAC permission");
+    expect(s.cause).not.toMatch(/AmazonEKSEditPolicy|IAM role/);
+    // What the preflight could not check, and why: the Cause carries it, as a failed run has no summary.
+    expect(s.cause).toContain("The preflight could not check everything: milvus-l7 could not read IngressClass alb-public (forbidden)");
+    expect(s.observed).toEqual({ lambdaAccess: "namespace milvus only", admissionWebhooks: ["vingress.elbv2.k8s.aws (failurePolicy Fail)"] });
+  },
+
+  "ingress-class-params-override"(code, s) {
+    expect(code).toBe(1);
+    expect(s).toMatchObject({ scenario: "ingress-class-params-override" });
+    refusedBeforeAnyWrite(s, "ClusterRefused");
+    expect(s.cause).toContain(
+      `IngressClassParams alb (of IngressClass alb) sets spec.scheme: ${PARAMS_SCHEME.params}, which wins over the Ingress's alb.ingress.kubernetes.io/scheme, but the request asks for ingress.scheme ${PARAMS_SCHEME.request}`,
+    );
+    expect(s.cause).toContain(`Set ingress.scheme to ${PARAMS_SCHEME.params} if that is what you want`);
+    expect(s.observed).toEqual({ ingressClassParams: { scheme: PARAMS_SCHEME.params }, albsBuilt: 0 });
+  },
+
+  "service-annotation-override"(code, s) {
+    expect(code).toBe(1);
+    expect(s).toMatchObject({ scenario: "service-annotation-override" });
+    refusedBeforeAnyWrite(s, "ClusterRefused");
+    expect(s.cause).toContain(`Service milvus/milvus-demo has the annotation ${SERVICE_ANNOTATION.key}: ${SERVICE_ANNOTATION.value}, which wins over the Ingress's GRPC`);
+    expect(s.cause).toContain("the ALB would send Milvus's gRPC calls to an HTTP1 target group, where they fail");
+    expect(s.cause).toContain(`kubectl annotate service milvus-demo -n milvus ${SERVICE_ANNOTATION.key}-`);
+    expect(s.observed).toEqual({ serviceAnnotation: `${SERVICE_ANNOTATION.key}: ${SERVICE_ANNOTATION.value}`, albsBuilt: 0 });
+  },
+
+  "ingress-group-conflict"(code, s) {
+    expect(code).toBe(1);
+    expect(s).toMatchObject({ scenario: "ingress-group-conflict" });
+    refusedBeforeAnyWrite(s, "ClusterRefused");
+    // The peer, the setting and both values.
+    expect(s.cause).toContain(`Ingress ${PEER.namespace}/${PEER.ingress} is in IngressGroup ${PEER.group} too`);
+    expect(s.cause).toContain(`ssl-policy on listener port 443 ${PEER.sslPolicy}`);
+    expect(s.cause).toContain(`milvus-l7's Ingress gets ${REQUESTED_SSL_POLICY}`);
+    // The other team's Ingress keeps its ALB, and the controller never saw a conflicting group.
+    expect(s.observed).toEqual({
+      peerIngress: `${PEER.namespace}/${PEER.ingress}`,
+      peerAlbHostname: expect.stringMatching(/^k8s-shared-[0-9a-f]{10}-\d+\.us-east-2\.elb\.amazonaws\.com$/),
+      peerAlbUnchanged: true,
+      peerAlbServing: true,
+      peerWarningEvents: [],
+    });
   },
 
   "milvus-cluster-v1alpha1"(code, s) {

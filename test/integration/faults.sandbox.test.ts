@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../sandbox";
 import { albControllerFaults } from "./faults/alb-controller";
 import { awsFaults } from "./faults/aws";
+import { clusterRealityFaults } from "./faults/cluster-realities";
 import { keysOf } from "./faults/harness";
 import { kubernetesFaults } from "./faults/kubernetes";
 import { milvusAlbFaults } from "./faults/milvus-alb";
@@ -46,6 +47,7 @@ kubernetesFaults(() => kubeSandbox);
 awsFaults(() => awsSandbox);
 milvusAlbFaults(() => awsSandbox);
 albControllerFaults(() => awsSandbox);
+clusterRealityFaults(() => kubeSandbox);
 
 describe("docs/faults.md", () => {
   it("is the table this run observed (UPDATE_FAULTS_DOC=1 rewrites it)", () => {

@@ -53,7 +53,13 @@ describe("deploy, re-run and renew in the sandbox (cutover after verification)",
       previousServiceType: "LoadBalancer",
     });
     expect(target?.albHostname).toMatch(/^k8s-milvus-milvusde-[0-9a-f]{10}-\d+\.us-east-2\.elb\.amazonaws\.com$/);
-    expect(target?.warnings[0]).toContain("Helm release milvus-demo");
+    // The preflight's advisory (the seeded proxy pod has no readiness gate) comes first, then the cutover's and the
+    // verification's.
+    expect(target?.warnings).toEqual([
+      expect.stringContaining("no AWS Load Balancer Controller readiness gate"),
+      expect.stringContaining("Helm release milvus-demo"),
+      expect.stringContaining("Milvus answered without credentials behind the internet-facing ALB"),
+    ]);
     expect(serviceType(sandbox)).toBe("ClusterIP");
     // Zero-downtime order: the Ingress is applied and Milvus answered through the ALB before the Service changed.
     expect(ours(sandbox).map((m) => `${m.verb} ${m.kind}`)).toEqual(["apply Ingress", "patch Service"]);

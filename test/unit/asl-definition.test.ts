@@ -60,7 +60,7 @@ describe("statemachine/milvus-l7.asl.json", () => {
   });
 
   it("guards every Task with jittered, capped retries of Lambda service errors and a Catch into a Fail", () => {
-    expect(tasks.length).toBe(13);
+    expect(tasks.length).toBe(15);
     for (const [name, task] of tasks) {
       const retries = task.Retry ?? [];
       expect(retries.flatMap((r) => r.ErrorEquals), name).toContain("Lambda.ServiceException");

@@ -75,6 +75,8 @@ interface Transition {
   from: string;
   to: string;
   kind: Kind;
+  /** A Catch's ErrorEquals. */
+  errors?: string[];
 }
 
 function transitions(all: Entry[]): Transition[] {
@@ -82,7 +84,7 @@ function transitions(all: Entry[]): Transition[] {
     ...(state.Next ? [{ from: name, to: state.Next, kind: "next" as const }] : []),
     ...(state.Default ? [{ from: name, to: state.Default, kind: "default" as const }] : []),
     ...(state.Choices ?? []).flatMap((c) => (c.Next ? [{ from: name, to: c.Next, kind: "choice" as const }] : [])),
-    ...(state.Catch ?? []).map((c) => ({ from: name, to: c.Next, kind: "catch" as const })),
+    ...(state.Catch ?? []).map((c) => ({ from: name, to: c.Next, kind: "catch" as const, errors: c.ErrorEquals })),
   ]);
 }
 
@@ -224,7 +226,9 @@ describe("docs/workflow.md", () => {
       const matching = graph.edges.filter((e) => e.from === idOf(t.from) && e.to === idOf(t.to));
       const what = `${t.kind} ${t.from} → ${t.to}`;
       if (t.kind === "catch") {
-        expect(matching.filter((e) => e.dashed && e.label === "error"), what).toHaveLength(1);
+        // A catch-all reads "error"; a Catch of named errors is labelled with them.
+        const label = t.errors?.join(", ") === "States.ALL" ? "error" : t.errors?.join(", ");
+        expect(matching.filter((e) => e.dashed && e.label === label), what).toHaveLength(1);
       } else if (t.kind === "default") {
         expect(matching.filter((e) => !e.dashed && e.label === "otherwise"), what).toHaveLength(1);
       } else if (t.kind === "choice") {

@@ -165,16 +165,54 @@ describe("deadlines and watches", () => {
     await until("the watch's connection to close", () => s.open === 1);
   });
 
-  it("ends a watch quietly on 410 Gone, and translates other watch errors", async () => {
+  it("re-lists on 410 Expired and watches on from the list's resourceVersion within the same bound; translates other watch errors", async () => {
     let code = 410;
-    const s = await startServer((_req, res) => {
+    const s = await startServer((req, res, n) => {
+      if (!req.url?.includes("watch=true")) {
+        return json(res, 200, { metadata: { resourceVersion: "9" }, items: [{ metadata: { name: "x", resourceVersion: "8" }, status: {} }] });
+      }
       res.writeHead(200, { "Content-Type": "application/json" });
-      res.write(`${JSON.stringify({ type: "ERROR", object: status(code, "too old resource version: 1 (5)") })}\n`);
+      if (n === 1 || code !== 410) res.write(`${JSON.stringify({ type: "ERROR", object: status(code, "too old resource version: 1 (5)") })}\n`);
+      else res.end(`${JSON.stringify({ type: "MODIFIED", object: { metadata: { name: "x" }, status: { ready: true } } })}\n`);
     });
     const kube = client(s);
-    await expect(kube.watch("watch Ingress milvus/x", "/apis/x", {}, 5, () => false)).resolves.toBeUndefined();
+    const seen: string[] = [];
+    await kube.watch<{ status?: { ready?: boolean } }>("watch Ingress milvus/x", "/apis/x", { fieldSelector: "metadata.name=x", resourceVersion: "1" }, 5, (e) => {
+      seen.push(`${e.type} ${e.object.status?.ready === true}`);
+      return e.object.status?.ready === true;
+    });
+    expect(seen).toEqual(["ADDED false", "MODIFIED true"]);
+    expect(s.requests.map((r) => r.url)).toEqual([
+      "/apis/x?watch=true&fieldSelector=metadata.name%3Dx&resourceVersion=1&timeoutSeconds=5",
+      "/apis/x?fieldSelector=metadata.name%3Dx",
+      expect.stringMatching(/^\/apis\/x\?watch=true&fieldSelector=metadata.name%3Dx&resourceVersion=9&timeoutSeconds=[45]$/),
+    ]);
     code = 500;
     await expect(kube.watch("watch Ingress milvus/x", "/apis/x", {}, 5, () => false)).rejects.toMatchObject({ name: "KubernetesUnavailable" });
+  });
+
+  it("retries a watch answered 504 Too large resource version once after its Retry-After", async () => {
+    const tooLarge = status(504, "Timeout: Too large resource version: 12, current: 11");
+    const s = await startServer((_req, res, n) => {
+      if (n === 1) return json(res, 504, tooLarge, { "Retry-After": "1" });
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(`${JSON.stringify({ type: "MODIFIED", object: { spec: { type: "ClusterIP" } } })}\n`);
+    });
+    const started = Date.now();
+    let type: string | undefined;
+    await client(s).watch<{ spec: { type: string } }>("watch Service milvus/a", "/api/v1/namespaces/milvus/services", { resourceVersion: "12" }, 5, (e) => {
+      type = e.object.spec.type;
+      return true;
+    });
+    expect(type).toBe("ClusterIP");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(990);
+    expect(s.requests).toHaveLength(2);
+    const again = await startServer((_req, res) => json(res, 504, tooLarge, { "Retry-After": "1" }));
+    await expect(client(again).watch("watch Service milvus/a", "/x", { resourceVersion: "12" }, 5, () => true)).rejects.toMatchObject({
+      name: "KubernetesUnavailable",
+      message: expect.stringContaining("Too large resource version: 12, current: 11"),
+    });
+    expect(again.requests).toHaveLength(2);
   });
 
   it("fails a watch whose request is refused, with the Status message", async () => {
@@ -212,8 +250,14 @@ describe("Retry-After", () => {
 
 describe("errors", () => {
   const cases: [number, string, string, string][] = [
-    [401, "Unauthorized", "KubernetesForbidden", "Kubernetes API refused read Service milvus/a (401): Unauthorized. Grant the milvus-l7 Lambda role"],
-    [403, 'services "a" is forbidden', "KubernetesForbidden", 'refused read Service milvus/a (403): services "a" is forbidden.'],
+    [401, "Unauthorized", "KubernetesForbidden", "Kubernetes API refused read Service milvus/a (401): Unauthorized: the cluster did not accept the token, so this is authentication, not permissions. Either the milvus-l7 Lambda role has no EKS access entry on this cluster"],
+    [401, "Unauthorized", "KubernetesForbidden", "or the token was presigned for another region or partition than the cluster's"],
+    [403, 'services "a" is forbidden', "KubernetesForbidden", 'refused read Service milvus/a (403): services "a" is forbidden. Grant the milvus-l7 Lambda role an EKS access entry with AmazonEKSEditPolicy'],
+    [403, 'services "a" is forbidden: User "arn:aws:sts::1:assumed-role/l7/x" cannot get resource "services" in API group "" in the namespace "milvus"', "KubernetesForbidden", "may not get services in namespace milvus. Grant the milvus-l7 Lambda role an EKS access entry with AmazonEKSEditPolicy scoped to namespace milvus, or bind it an RBAC Role in milvus that allows get on services"],
+    [403, 'ingressclasses.networking.k8s.io "alb" is forbidden: User "r" cannot get resource "ingressclasses" in API group "networking.k8s.io" at the cluster scope', "KubernetesForbidden", "may not get ingressclasses.networking.k8s.io at the cluster scope, which a namespace-scoped access policy never covers"],
+    [400, 'admission webhook "vingress.elbv2.k8s.aws" denied the request: invalid ingress class: IngressClass.networking.k8s.io "alb" not found', "AdmissionDenied", "The cluster's admission policy refused read Service milvus/a (400): the admission webhook \"vingress.elbv2.k8s.aws\" denied it: invalid ingress class: IngressClass.networking.k8s.io \"alb\" not found. This is a policy the cluster enforces on the object (a validating or mutating webhook), not a missing IAM or RBAC permission"],
+    [403, 'admission webhook "deny.example.com" denied the request without explanation', "AdmissionDenied", 'the admission webhook "deny.example.com" denied it without explanation.'],
+    [500, 'Internal error occurred: failed calling webhook "mservice.elbv2.k8s.aws": failed to call webhook: Post "https://aws-load-balancer-webhook-service.kube-system.svc:443/mutate-v1-service?timeout=10s": context deadline exceeded', "KubernetesUnavailable", 'could not reach the admission webhook "mservice.elbv2.k8s.aws"'],
     [404, 'services "a" not found', "KubernetesNotFound", 'Not found: read Service milvus/a: services "a" not found. Check cluster'],
     [409, 'Operation cannot be fulfilled on services "a": the object has been modified; please apply your changes to the latest version and try again', "KubernetesUnavailable", "the object changed between read and write"],
     [409, 'Apply failed with 1 conflict: conflict with "kubectl"', "KubernetesConflict", 'Conflict on read Service milvus/a: Apply failed with 1 conflict: conflict with "kubectl"'],

@@ -29,6 +29,8 @@ type Ingress = KubeObject & { status?: { loadBalancer?: { ingress?: { hostname: 
 beforeEach(async () => {
   kube = await startKubeApiServer();
   seedMilvusRelease(kube);
+  // The IngressClass the AWS Load Balancer Controller's chart creates: apply-ingress checks it before writing.
+  kube.put({ apiVersion: "networking.k8s.io/v1", kind: "IngressClass", metadata: { name: "alb" }, spec: { controller: "ingress.k8s.aws/alb" } });
 });
 afterEach(async () => {
   await kube.close();
@@ -84,6 +86,17 @@ describe("patch-service", () => {
     expect(after?.metadata?.annotations?.[SOURCE_RANGES_ANNOTATION]).toBeUndefined();
     expect(result.warnings).toContainEqual(
       expect.stringContaining("admitted only 10.0.0.0/8, 192.168.0.0/16; the ALB does not inherit that: set the annotation alb.ingress.kubernetes.io/inbound-cidrs"),
+    );
+  });
+
+  it("cuts over a Service with externalIPs (the apiserver keeps them) and warns they still reach Milvus on Layer 4", async () => {
+    const chart = loadMilvusDemoService() as Service;
+    kube.put({ ...chart, spec: { ...chart.spec, externalIPs: ["203.0.113.10"] } });
+    const result = await patchService({ target }, deps);
+    expect(result).toMatchObject({ previousType: "LoadBalancer", type: "ClusterIP", changed: true });
+    expect(kube.get<Service>("Service", "milvus", "milvus-demo")?.spec.externalIPs).toEqual(["203.0.113.10"]);
+    expect(result.warnings).toContainEqual(
+      expect.stringContaining("lists spec.externalIPs 203.0.113.10: kube-proxy keeps forwarding them to Milvus on Layer 4 after the cutover"),
     );
   });
 

@@ -74,6 +74,8 @@ const milvusL7Writes = () => kube.mutations.filter((m) => m.fieldManager === "mi
 
 beforeEach(async () => {
   kube = await startKubeApiServer();
+  // What the AWS Load Balancer Controller's chart installs; ApplyIngress checks the class before it writes.
+  kube.put({ apiVersion: "networking.k8s.io/v1", kind: "IngressClass", metadata: { name: "alb" }, spec: { controller: "ingress.k8s.aws/alb" } });
 });
 afterEach(async () => {
   await operator?.close();

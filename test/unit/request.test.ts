@@ -57,6 +57,7 @@ describe("the console example", () => {
         name: "milvus-demo",
         host: "milvus-demo.milvus.io",
         scheme: "internet-facing",
+        className: "alb",
         annotations: { "alb.ingress.kubernetes.io/healthcheck-interval-seconds": "10" },
       },
       certificate: {
@@ -89,11 +90,11 @@ describe("defaults", () => {
     certificate: { source: { s3: { bucket: "milvus-certs" } } },
   });
 
-  it("fills port, ingress name, scheme, annotations, cutover, wait and the S3 layout", () => {
+  it("fills port, ingress name, scheme, class, annotations, cutover, wait and the S3 layout", () => {
     expect(parseRequest(minimal())).toEqual({
       cluster: { name: "milvus-eks" },
       milvus: { namespace: "milvus", service: "milvus-demo", port: 19530 },
-      ingress: { name: "milvus-demo", host: "milvus-demo.milvus.io", scheme: "internet-facing", annotations: {} },
+      ingress: { name: "milvus-demo", host: "milvus-demo.milvus.io", scheme: "internet-facing", className: "alb", annotations: {} },
       certificate: {
         source: {
           s3: {
@@ -241,6 +242,19 @@ describe("ingress.scheme", () => {
   });
   it.each(["public", "Internal", 1])("rejects %j", (scheme) => {
     expectOnly(withField(["ingress", "scheme"], scheme), "ingress.scheme", "must be one of internet-facing, internal");
+  });
+});
+
+describe("ingress.className", () => {
+  it("defaults to alb, the class the controller's chart creates", () => {
+    expect(parseRequest(withField(["ingress", "className"], undefined)).ingress.className).toBe("alb");
+  });
+  it.each(["alb-internal", "alb.internal", "eks-auto-alb"])("accepts %s", (className) => {
+    expect(parseRequest(withField(["ingress", "className"], className)).ingress.className).toBe(className);
+  });
+  it.each(["ALB", "alb_internal", "-alb", "", "a".repeat(254)])("rejects %j, naming an IngressClass as what is allowed", (className) => {
+    expectOnly(withField(["ingress", "className"], className), "ingress.className", "must be a DNS-1123 subdomain");
+    expectOnly(withField(["ingress", "className"], className), "ingress.className", "naming an IngressClass of the AWS Load Balancer Controller");
   });
 });
 
@@ -437,7 +451,7 @@ describe("unknown fields", () => {
     [[], "foo", "cluster, milvus, ingress, certificate, cutover, waitForAddressMinutes"],
     [["cluster"], "zone", "name, region"],
     [["milvus"], "namepace", "namespace, service, port"],
-    [["ingress"], "foo", "name, host, scheme, route53HostedZoneId, annotations"],
+    [["ingress"], "foo", "name, host, scheme, className, route53HostedZoneId, annotations"],
     [["certificate"], "pem", "arn, source"],
     [["certificate", "source"], "acm", "secretsManager, s3"],
     [["certificate", "source", "secretsManager"], "versionStage", "secretId"],

@@ -54,6 +54,7 @@ describe("resolveRequest", () => {
           service: { name: "milvus-demo", port: 19530 },
           ingress: {
             name: "milvus-demo",
+            className: "alb",
             host: "milvus-demo.milvus.io",
             scheme: "internet-facing",
             annotations: {
@@ -81,6 +82,7 @@ describe("resolveRequest", () => {
         service: { name: "milvus-demo", port: 19530 },
         ingress: {
           name: "milvus-demo",
+          className: "alb",
           host: "milvus-demo.milvus.io",
           scheme: "internet-facing",
           annotations: {

@@ -80,6 +80,10 @@ function fakes(opts: { plan?: Plan; readyOnPoll?: number } = {}) {
       calls.push("remove-ingress");
       return { removed: true };
     },
+    DiagnoseTargetsFunctionArn: async (e) => {
+      calls.push("diagnose");
+      return { Error: e.error.Error, Cause: `${e.error.Cause} Diagnosis: 0 of 1 targets healthy` };
+    },
     PatchServiceFunctionArn: async () => {
       calls.push("patch");
       return { previousType: calls.filter((c) => c === "patch").length > 1 ? "ClusterIP" : "LoadBalancer", type: "ClusterIP", changed: true, via: "service", warnings: [] };
@@ -170,7 +174,26 @@ describe("workflow (ASL) with fake steps", () => {
     expect(run.status).toBe("FAILED");
     expect(run.error).toBe("EndpointNotReady");
     expect(run.cause).toContain("still serves another certificate");
+    expect(run.cause).toContain("Diagnosis: 0 of 1 targets healthy");
     expect(calls.filter((c) => c === "verify").length).toBeGreaterThan(1);
+    expect(calls).not.toContain("patch");
+  });
+
+  it("keeps the verification's error and Cause when the diagnosis itself fails", async () => {
+    const { functions, calls } = fakes();
+    functions.VerifyConnectionFunctionArn = async () => {
+      calls.push("verify");
+      throw new EndpointNotReady("The ALB answered HTTP 503");
+    };
+    functions.DiagnoseTargetsFunctionArn = async () => {
+      calls.push("diagnose");
+      throw new Error("diagnosis crashed");
+    };
+    const run = await runWorkflow({}, functions);
+    expect(run.status).toBe("FAILED");
+    expect(run.error).toBe("EndpointNotReady");
+    expect(run.cause).toBe("The ALB answered HTTP 503");
+    expect(calls.filter((c) => c === "diagnose")).toHaveLength(1);
     expect(calls).not.toContain("patch");
   });
 
