@@ -45,6 +45,8 @@ export interface IssueOptions {
   commonName: string;
   /** DNS names for the SAN extension; defaults to [commonName] for leaves, none for CAs. */
   dnsNames?: string[];
+  /** IP addresses for the SAN extension, before the DNS names. */
+  ipAddresses?: string[];
   keyType?: KeyType;
   notBefore?: Date;
   notAfter?: Date;
@@ -75,9 +77,11 @@ export async function issue(opts: IssueOptions): Promise<Issued> {
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
   ];
   if (!isCa) extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]));
-  if (dnsNames.length > 0) {
-    extensions.push(new x509.SubjectAlternativeNameExtension(dnsNames.map((value) => ({ type: "dns" as const, value }))));
-  }
+  const sans = [
+    ...(opts.ipAddresses ?? []).map((value) => ({ type: "ip" as const, value })),
+    ...dnsNames.map((value) => ({ type: "dns" as const, value })),
+  ];
+  if (sans.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(sans));
   if (opts.issuer) extensions.push(await x509.AuthorityKeyIdentifierExtension.create(opts.issuer.cert));
   const signingAlg = opts.issuer ? algorithm(opts.issuer.keyType) : alg;
   const cert = await x509.X509CertificateGenerator.create({
@@ -120,6 +124,21 @@ export async function certificateSet(hosts: string[], opts: CertificateSetOption
   const intermediate = ca?.intermediate ?? (await issue({ commonName: "milvus-l7 Test Issuing CA", isCa: true, issuer: root }));
   const leaf = await issue({ keyType: "rsa2048", ...leafOptions, commonName, dnsNames: hosts, issuer: intermediate });
   return { root, intermediate, leaf, chainPem: intermediate.certPem + root.certPem };
+}
+
+/**
+ * The leaf of a sandbox TLS server on 127.0.0.1, issued by `ca`: clients dial the IP, so it carries an IP SAN besides
+ * `dnsNames`. Short-lived, like the serving certificates a cluster rotates.
+ */
+export function servingCertificate(ca: Issued, commonName: string, dnsNames: string[]): Promise<Issued> {
+  return issue({
+    commonName,
+    dnsNames,
+    ipAddresses: ["127.0.0.1"],
+    issuer: ca,
+    keyType: "ec256",
+    notAfter: new Date(Date.now() + 7 * 24 * 60 * 60 * 1000),
+  });
 }
 
 /** The private key as a Node KeyObject (e.g. to derive another encoding). */

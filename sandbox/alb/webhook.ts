@@ -13,14 +13,11 @@
 //   `aws-load-balancer-webhook` (the chart's namePrefix) with vingressclassparams.elbv2.k8s.aws and
 //   vingress.elbv2.k8s.aws, failurePolicy Fail, matchPolicy Equivalent, sideEffects None; `clientConfig.url` instead
 //   of the chart's in-cluster `service` (the stand-in apiserver dials URLs).
-import "reflect-metadata";
-import { webcrypto } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import { isIPv4, isIPv6 } from "node:net";
 import type { Socket } from "node:net";
-import * as x509 from "@peculiar/x509";
 import type { V1Ingress } from "@kubernetes/client-node";
-import { issue } from "../pki";
+import { issue, servingCertificate } from "../pki";
 import type { ClassLoader } from "./classes";
 import { PREFIX } from "./annotation-grammar";
 
@@ -103,32 +100,10 @@ export function validateIngressClassParams(params: { spec?: { inboundCIDRs?: unk
 }
 
 /** A serving certificate for 127.0.0.1 from a fresh CA (the chart generates one per install). */
-async function servingCertificate(): Promise<{ caPem: string; certPem: string; keyPem: string }> {
+async function webhookCertificate(): Promise<{ caPem: string; certPem: string; keyPem: string }> {
   const ca = await issue({ commonName: "aws-load-balancer-controller-ca", isCa: true, keyType: "ec256" });
-  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as EcKeyGenParams;
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
-  const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: now.toString(16),
-    subject: "CN=aws-load-balancer-webhook-service",
-    issuer: ca.cert.subject,
-    notBefore: new Date(now - 60 * 60 * 1000),
-    notAfter: new Date(now + 7 * 24 * 60 * 60 * 1000),
-    signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
-    publicKey: keys.publicKey,
-    signingKey: ca.keys.privateKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([
-        { type: "ip", value: "127.0.0.1" },
-        { type: "dns", value: "aws-load-balancer-webhook-service.kube-system.svc" },
-      ]),
-    ],
-  });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey)).toString("base64");
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END PRIVATE KEY-----\n`;
-  return { caPem: ca.certPem, certPem: `${cert.toString("pem")}\n`, keyPem };
+  const leaf = await servingCertificate(ca, "aws-load-balancer-webhook-service", ["aws-load-balancer-webhook-service.kube-system.svc"]);
+  return { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem };
 }
 
 export class WebhookServer {
@@ -141,7 +116,7 @@ export class WebhookServer {
   constructor(private readonly opts: WebhookOptions) {}
 
   async start(): Promise<void> {
-    const { caPem, certPem, keyPem } = await servingCertificate();
+    const { caPem, certPem, keyPem } = await webhookCertificate();
     this.caPem = caPem;
     this.tls = { certPem, keyPem };
     await this.listen(0);

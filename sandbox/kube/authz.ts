@@ -8,9 +8,7 @@
 import type { Call } from "./call";
 import { forbiddenRequest } from "./errors";
 import { RESOURCE_NAMESPACE, type Target } from "./resources";
-
-/** `"cluster"` (an access policy with cluster scope) or the namespaces of a namespace-scoped association. */
-export type AccessScope = "cluster" | { namespaces: string[] };
+import type { AccessScope } from "./types";
 
 /** The service-account username the token authenticator reports (serviceaccount.MakeUsername). */
 export const serviceAccountUser = (namespace: string, name: string): string => `system:serviceaccount:${namespace}:${name}`;

@@ -6,7 +6,8 @@
 // staging/src/k8s.io/apiserver/pkg/authentication/token/tokenfile/tokenfile.go (static tokens) and
 // staging/src/k8s.io/apiserver/pkg/authentication/request/union/union.go (the first authenticator that knows the token wins).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type AccessScope, authorize } from "./authz";
+import { authorize } from "./authz";
+import type { AccessScope } from "./types";
 import { type Call, objectBody, rawBody, send } from "./call";
 import { methodNotAllowed, StatusError } from "./errors";
 import type { FaultInjector } from "./faults";

@@ -12,12 +12,13 @@
 //
 // This is the public surface; the modules beside it are the stand-in's own.
 export { type AuthenticatorPartition, eksTokenAuthenticator, partitionOfRegion } from "./auth";
-export { type AccessScope, serviceAccountUser } from "./authz";
+export { serviceAccountUser } from "./authz";
 export type { Json, JsonObject } from "./json";
 export { kubeconfigYaml } from "./kubeconfig";
 export { loadMilvusDemoService, milvusProxyPod, seedMilvusRelease } from "./seed";
 export { startKubeApiServer } from "./server";
 export type {
+  AccessScope,
   AuthResult,
   Fault,
   KubeApiServer,

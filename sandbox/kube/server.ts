@@ -4,10 +4,9 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { Socket } from "node:net";
-import { issue } from "../pki";
+import { issue, servingCertificate } from "../pki";
 import { AdmissionChain } from "./admission";
-import type { AccessScope } from "./authz";
-import { servingCertificate } from "./certificate";
+import type { AccessScope } from "./types";
 import { Clock } from "./clock";
 import { FaultInjector } from "./faults";
 import { RequestRouter } from "./http";
@@ -49,7 +48,7 @@ class SandboxApiServer implements KubeApiServer {
 
   async start(): Promise<void> {
     const ca = await issue({ commonName: "kubernetes", isCa: true, keyType: "ec256" });
-    const serving = await servingCertificate(ca);
+    const serving = await servingCertificate(ca, "kube-apiserver", ["localhost", "kubernetes.default.svc"]);
     this.caPem = ca.certPem;
     for (const name of ["default", "kube-system", "milvus"]) {
       this.put({

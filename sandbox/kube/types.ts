@@ -1,8 +1,8 @@
 // The stand-in's public types: what the sandbox, the tests and the benchmark see of it.
-import type { AccessScope } from "./authz";
 import type { JsonObject } from "./json";
 
-export type { AccessScope };
+/** `"cluster"` (an access policy with cluster scope) or the namespaces of a namespace-scoped association. */
+export type AccessScope = "cluster" | { namespaces: string[] };
 
 export interface ManagedFieldsEntry {
   manager: string;

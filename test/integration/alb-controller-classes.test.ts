@@ -2,208 +2,61 @@
 // Auto Mode, against the kube-apiserver stand-in (which calls the webhook as a real apiserver does). A self-managed
 // controller (the Helm chart's defaults) and an Auto Mode controller share the cluster, as they can on EKS.
 import { X509Certificate } from "node:crypto";
-import * as http2 from "node:http2";
-import * as tls from "node:tls";
-import { ACMClient, ImportCertificateCommand } from "@aws-sdk/client-acm";
-import {
-  AdmissionregistrationV1Api,
-  ApiException,
-  type CoreV1Event,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  NetworkingV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Ingress,
-} from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AlbController, startAlbController } from "../../sandbox/alb";
-import { type KubeApiServer, loadMilvusDemoService, seedMilvusRelease, startKubeApiServer } from "../../sandbox/kube";
-import { type MilvusServer, startMilvusServer } from "../../sandbox/milvus-server";
-import { type Moto, startMoto } from "../../sandbox/moto";
-import { type CertificateSet, certificateSet } from "../../sandbox/pki";
+import { AdmissionregistrationV1Api, ApiException, type CustomObjectsApi, type NetworkingV1Api } from "@kubernetes/client-node";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { AlbController } from "../../sandbox/alb";
+import { type KubeApiServer, loadMilvusDemoService } from "../../sandbox/kube";
+import type { CertificateSet } from "../../sandbox/pki";
+import { kubeConfig, rejection } from "../kube-api";
+import { albNode, eventually, grpcAnnotations, grpcRequest, handshake, NS, useAlbSandbox } from "./alb-harness";
 
-const NS = "milvus";
-const SERVICE = "milvus-demo";
 const HOST = "classes.example.com";
 
-let moto: Moto;
+const sandbox = useAlbSandbox(HOST);
+const { ingress, apply, hostnameOf, eventsFor } = sandbox;
 let kube: KubeApiServer;
-let milvus: MilvusServer;
 let alb: AlbController;
 let auto: AlbController;
-let acm: ACMClient;
-let core: CoreV1Api;
 let networking: NetworkingV1Api;
 let custom: CustomObjectsApi;
-const keys = new Map<string, string>();
 let certs: CertificateSet;
 let certArn: string;
 
-function ingress(name: string, annotations: Record<string, string>, opts: { cls?: string; service?: string } = {}): V1Ingress {
-  return {
-    apiVersion: "networking.k8s.io/v1",
-    kind: "Ingress",
-    metadata: { name, namespace: NS, annotations },
-    spec: {
-      ingressClassName: opts.cls ?? "alb",
-      rules: [
-        {
-          host: HOST,
-          http: {
-            paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: opts.service ?? SERVICE, port: { number: 19530 } } } }],
-          },
-        },
-      ],
-    },
-  };
-}
-
-const grpcAnnotations = (extra: Record<string, string> = {}) => ({
-  "alb.ingress.kubernetes.io/backend-protocol-version": "GRPC",
-  "alb.ingress.kubernetes.io/target-type": "ip",
-  "alb.ingress.kubernetes.io/listen-ports": '[{"HTTPS":443}]',
-  ...extra,
-});
-
-async function apply(ing: V1Ingress): Promise<V1Ingress> {
-  return networking.patchNamespacedIngress(
-    { name: ing.metadata?.name ?? "", namespace: NS, body: ing, fieldManager: "milvus-l7", force: true },
-    setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
-  );
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function hostnameOf(name: string): Promise<string | undefined> {
-  const ing = await networking.readNamespacedIngress({ name, namespace: NS });
-  return ing.status?.loadBalancer?.ingress?.[0]?.hostname;
-}
-
-async function eventsFor(name: string): Promise<CoreV1Event[]> {
-  const list = await core.listNamespacedEvent({ namespace: NS });
-  return list.items.filter((e) => e.involvedObject.kind === "Ingress" && e.involvedObject.name === name);
-}
-
 /** The apiserver's Status for a refused write. */
-async function refusal(write: Promise<unknown>): Promise<{ code: number; reason?: string; message?: string }> {
-  try {
-    await write;
-  } catch (e) {
-    if (e instanceof ApiException) return JSON.parse(String(e.body)) as { code: number; reason?: string; message?: string };
-    throw e;
-  }
-  throw new Error("the write was accepted");
-}
+const refusal = async (write: Promise<unknown>) => (await rejection(write)).status;
 
 /** One gRPC request through the ALB: the HTTP status and grpc-status the client sees. */
-async function grpcThrough(hostname: string): Promise<{ status: number; grpcStatus?: string }> {
-  const [addr] = alb.resolve(hostname).length > 0 ? alb.resolve(hostname) : auto.resolve(hostname);
-  if (!addr) throw new Error(`${hostname} does not resolve`);
-  const session = http2.connect(`https://${HOST}`, {
-    createConnection: () =>
-      tls.connect({ host: addr.address, port: addr.port, servername: HOST, ca: certs.root.certPem, ALPNProtocols: ["h2"] }),
+function grpcThrough(hostname: string): Promise<{ status: number; grpcStatus?: string }> {
+  return grpcRequest(albNode([alb, auto], hostname), { servername: HOST, authority: HOST, ca: certs.root.certPem });
+}
+
+/** An IngressClass whose parameters are the IngressClassParams of the same name, in `group`'s API. */
+async function classWithParams(name: string, group: "elbv2.k8s.aws" | "eks.amazonaws.com", spec: Record<string, unknown>): Promise<void> {
+  const { version, controller } =
+    group === "elbv2.k8s.aws" ? { version: "v1beta1", controller: "ingress.k8s.aws/alb" } : { version: "v1", controller: "eks.amazonaws.com/alb" };
+  await custom.createClusterCustomObject({
+    group,
+    version,
+    plural: "ingressclassparams",
+    body: { apiVersion: `${group}/${version}`, kind: "IngressClassParams", metadata: { name }, spec },
   });
-  try {
-    return await new Promise((resolve, reject) => {
-      const req = session.request({
-        ":method": "POST",
-        ":path": "/milvus.proto.milvus.MilvusService/GetVersion",
-        ":authority": HOST,
-        "content-type": "application/grpc",
-        te: "trailers",
-      });
-      let status = 0;
-      let grpcStatus: string | undefined;
-      req.on("response", (h) => {
-        status = Number(h[":status"]);
-        grpcStatus = h["grpc-status"] as string | undefined;
-      });
-      req.on("trailers", (t) => {
-        grpcStatus = (t["grpc-status"] as string | undefined) ?? grpcStatus;
-      });
-      req.on("data", () => undefined);
-      req.on("end", () => resolve({ status, grpcStatus }));
-      req.on("error", reject);
-      req.end(Buffer.alloc(5));
-    });
-  } finally {
-    session.close();
-  }
+  await networking.createIngressClass({
+    body: { metadata: { name }, spec: { controller, parameters: { apiGroup: group, kind: "IngressClassParams", name } } },
+  });
 }
 
 beforeAll(async () => {
-  [moto, kube, milvus] = await Promise.all([startMoto(), startKubeApiServer(), startMilvusServer()]);
-  seedMilvusRelease(kube);
-  acm = new ACMClient({ endpoint: moto.endpoint, region: moto.region, credentials: moto.credentials });
-  certs = await certificateSet([HOST]);
-  const out = await acm.send(
-    new ImportCertificateCommand({
-      Certificate: Buffer.from(certs.leaf.certPem),
-      CertificateChain: Buffer.from(certs.chainPem),
-      PrivateKey: Buffer.from(certs.leaf.keyPem),
-    }),
-  );
-  certArn = out.CertificateArn ?? "";
-  keys.set(certs.leaf.certPem.trim(), certs.leaf.keyPem);
-
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "sandbox", server: kube.url, caData: Buffer.from(kube.caPem).toString("base64") }],
-    users: [{ name: "test", token: "test-token" }],
-    contexts: [{ name: "sandbox", cluster: "sandbox", user: "test" }],
-    currentContext: "sandbox",
-  });
-  core = kc.makeApiClient(CoreV1Api);
-  networking = kc.makeApiClient(NetworkingV1Api);
-  custom = kc.makeApiClient(CustomObjectsApi);
-
-  const common = {
-    kube: { url: kube.url, caPem: kube.caPem, token: "alb-controller-token" },
-    acm,
-    privateKeyFor: (pem: string) => keys.get(pem.trim()),
-    targetFor: (ns: string, _service: string, port: number) =>
-      ns === NS && port === 19530 ? { host: milvus.host, port: milvus.port } : undefined,
-    publishDelayMs: 100,
-    healthyDelayMs: 100,
-  };
-  alb = await startAlbController(common);
-  auto = await startAlbController({ ...common, mode: "auto" });
-});
-
-afterAll(async () => {
-  await auto?.close();
-  await alb?.close();
-  await Promise.all([milvus?.close(), kube?.close()]);
-  await moto?.stop();
+  ({ kube, networking, custom, certs, certArn } = sandbox);
+  const delays = { publishDelayMs: 100, healthyDelayMs: 100 };
+  alb = await sandbox.startController(delays);
+  auto = await sandbox.startController({ ...delays, mode: "auto" });
 });
 
 describe("what the Helm chart installs", () => {
   it("the IngressClass alb for ingress.k8s.aws/alb and the ValidatingWebhookConfiguration of the webhook", async () => {
     const cls = await networking.readIngressClass({ name: "alb" });
     expect(cls.spec).toEqual({ controller: "ingress.k8s.aws/alb" });
-    const admission = new KubeConfig();
-    admission.loadFromOptions({
-      clusters: [{ name: "s", server: kube.url, caData: Buffer.from(kube.caPem).toString("base64") }],
-      users: [{ name: "t", token: "test-token" }],
-      contexts: [{ name: "s", cluster: "s", user: "t" }],
-      currentContext: "s",
-    });
-    const vwc = await admission.makeApiClient(AdmissionregistrationV1Api).readValidatingWebhookConfiguration({ name: "aws-load-balancer-webhook" });
+    const vwc = await kubeConfig(kube, "test-token").makeApiClient(AdmissionregistrationV1Api).readValidatingWebhookConfiguration({ name: "aws-load-balancer-webhook" });
     const ingressHook = vwc.webhooks?.find((w) => w.name === "vingress.elbv2.k8s.aws");
     expect(ingressHook).toMatchObject({
       failurePolicy: "Fail",
@@ -262,23 +115,7 @@ describe("IngressClass", () => {
 
 describe("IngressClassParams", () => {
   it("the class's scheme and certificate win over the Ingress's annotations", async () => {
-    await custom.createClusterCustomObject({
-      group: "elbv2.k8s.aws",
-      version: "v1beta1",
-      plural: "ingressclassparams",
-      body: {
-        apiVersion: "elbv2.k8s.aws/v1beta1",
-        kind: "IngressClassParams",
-        metadata: { name: "public" },
-        spec: { scheme: "internet-facing", certificateArn: [certArn] },
-      },
-    });
-    await networking.createIngressClass({
-      body: {
-        metadata: { name: "public" },
-        spec: { controller: "ingress.k8s.aws/alb", parameters: { apiGroup: "elbv2.k8s.aws", kind: "IngressClassParams", name: "public" } },
-      },
-    });
+    await classWithParams("public", "elbv2.k8s.aws", { scheme: "internet-facing", certificateArn: [certArn] });
     const missingArn = certArn.replace(/[0-9a-f]{12}$/, "000000000000");
     await apply(
       ingress(
@@ -293,23 +130,7 @@ describe("IngressClassParams", () => {
   });
 
   it("an Ingress in a namespace the parameters do not select fails to load its group (FailedLoadGroupID)", async () => {
-    await custom.createClusterCustomObject({
-      group: "elbv2.k8s.aws",
-      version: "v1beta1",
-      plural: "ingressclassparams",
-      body: {
-        apiVersion: "elbv2.k8s.aws/v1beta1",
-        kind: "IngressClassParams",
-        metadata: { name: "team-a" },
-        spec: { namespaceSelector: { matchLabels: { team: "a" } } },
-      },
-    });
-    await networking.createIngressClass({
-      body: {
-        metadata: { name: "team-a" },
-        spec: { controller: "ingress.k8s.aws/alb", parameters: { apiGroup: "elbv2.k8s.aws", kind: "IngressClassParams", name: "team-a" } },
-      },
-    });
+    await classWithParams("team-a", "elbv2.k8s.aws", { namespaceSelector: { matchLabels: { team: "a" } } });
     // The webhook loads classes without their parameters, so the write is allowed; the controller then refuses it.
     await apply(ingress("wrong-ns", grpcAnnotations({ "alb.ingress.kubernetes.io/certificate-arn": certArn }), { cls: "team-a" }));
     const event = await eventually("FailedLoadGroupID", async () =>
@@ -347,23 +168,7 @@ describe("Service annotations", () => {
 
 describe("EKS Auto Mode", () => {
   it("serves its own class with eks.amazonaws.com/v1 parameters; the self-managed controller ignores it", async () => {
-    await custom.createClusterCustomObject({
-      group: "eks.amazonaws.com",
-      version: "v1",
-      plural: "ingressclassparams",
-      body: {
-        apiVersion: "eks.amazonaws.com/v1",
-        kind: "IngressClassParams",
-        metadata: { name: "auto" },
-        spec: { scheme: "internet-facing", certificateARNs: [certArn] },
-      },
-    });
-    await networking.createIngressClass({
-      body: {
-        metadata: { name: "auto" },
-        spec: { controller: "eks.amazonaws.com/alb", parameters: { apiGroup: "eks.amazonaws.com", kind: "IngressClassParams", name: "auto" } },
-      },
-    });
+    await classWithParams("auto", "eks.amazonaws.com", { scheme: "internet-facing", certificateARNs: [certArn] });
     // No target-type annotation: Auto Mode's default is IP mode, so the NodePort-less Service works.
     const annotations = {
       "alb.ingress.kubernetes.io/backend-protocol-version": "GRPC",
@@ -379,15 +184,7 @@ describe("EKS Auto Mode", () => {
     expect(auto.listeners().find((l) => l.name === "auto-a")).toMatchObject({ scheme: "internet-facing", certificateArn: certArn });
     expect(alb.listeners().find((l) => l.name === "auto-a")).toBeUndefined();
     await eventually("a gRPC OK through the Auto Mode ALB", async () => (await grpcThrough(a)).grpcStatus === "0");
-    const served = await new Promise<string>((resolve, reject) => {
-      const [addr] = auto.resolve(a);
-      const s = tls.connect({ host: addr?.address, port: addr?.port, servername: HOST, ca: certs.root.certPem, ALPNProtocols: ["h2"] });
-      s.once("secureConnect", () => {
-        resolve(s.getPeerX509Certificate()?.fingerprint256 ?? "");
-        s.destroy();
-      });
-      s.once("error", reject);
-    });
+    const served = (await handshake(albNode(auto, a), HOST, certs.root.certPem)).fingerprint;
     expect(served).toBe(new X509Certificate(certs.leaf.certPem).fingerprint256);
   });
 });

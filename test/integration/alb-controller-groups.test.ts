@@ -1,147 +1,25 @@
 // The ALB controller stand-in's IngressGroups, against the kube-apiserver stand-in, on a cluster where the Helm
 // chart's webhook is disabled (webhook: false), so an Ingress of a missing class reaches the controller.
-import { ACMClient, ImportCertificateCommand } from "@aws-sdk/client-acm";
-import {
-  ApiException,
-  type CoreV1Event,
-  CoreV1Api,
-  KubeConfig,
-  NetworkingV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Ingress,
-} from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AlbController, startAlbController } from "../../sandbox/alb";
-import { type KubeApiServer, seedMilvusRelease, startKubeApiServer } from "../../sandbox/kube";
-import { type MilvusServer, startMilvusServer } from "../../sandbox/milvus-server";
-import { type Moto, startMoto } from "../../sandbox/moto";
-import { type CertificateSet, certificateSet } from "../../sandbox/pki";
+import type { NetworkingV1Api } from "@kubernetes/client-node";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { AlbController } from "../../sandbox/alb";
+import { eventually, grpcAnnotations, NS, useAlbSandbox } from "./alb-harness";
 
-const NS = "milvus";
-const SERVICE = "milvus-demo";
 const HOST = "groups.example.com";
 
-let moto: Moto;
-let kube: KubeApiServer;
-let milvus: MilvusServer;
+const sandbox = useAlbSandbox(HOST);
+const { ingress, apply, hostnameOf, eventsFor, gone } = sandbox;
 let alb: AlbController;
-let acm: ACMClient;
-let core: CoreV1Api;
 let networking: NetworkingV1Api;
-const keys = new Map<string, string>();
-let certs: CertificateSet;
 let certArn: string;
 
-function ingress(name: string, annotations: Record<string, string>, opts: { cls?: string; service?: string } = {}): V1Ingress {
-  return {
-    apiVersion: "networking.k8s.io/v1",
-    kind: "Ingress",
-    metadata: { name, namespace: NS, annotations },
-    spec: {
-      ingressClassName: opts.cls ?? "alb",
-      rules: [
-        {
-          host: HOST,
-          http: {
-            paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: opts.service ?? SERVICE, port: { number: 19530 } } } }],
-          },
-        },
-      ],
-    },
-  };
-}
-
-const grpcAnnotations = (extra: Record<string, string> = {}) => ({
-  "alb.ingress.kubernetes.io/backend-protocol-version": "GRPC",
-  "alb.ingress.kubernetes.io/target-type": "ip",
-  "alb.ingress.kubernetes.io/listen-ports": '[{"HTTPS":443}]',
-  ...extra,
-});
-
-async function apply(ing: V1Ingress): Promise<V1Ingress> {
-  return networking.patchNamespacedIngress(
-    { name: ing.metadata?.name ?? "", namespace: NS, body: ing, fieldManager: "milvus-l7", force: true },
-    setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
-  );
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function hostnameOf(name: string): Promise<string | undefined> {
-  const ing = await networking.readNamespacedIngress({ name, namespace: NS });
-  return ing.status?.loadBalancer?.ingress?.[0]?.hostname;
-}
-
-async function eventsFor(name: string): Promise<CoreV1Event[]> {
-  const list = await core.listNamespacedEvent({ namespace: NS });
-  return list.items.filter((e) => e.involvedObject.kind === "Ingress" && e.involvedObject.name === name);
-}
-
 beforeAll(async () => {
-  [moto, kube, milvus] = await Promise.all([startMoto(), startKubeApiServer(), startMilvusServer()]);
-  seedMilvusRelease(kube);
-  acm = new ACMClient({ endpoint: moto.endpoint, region: moto.region, credentials: moto.credentials });
-  certs = await certificateSet([HOST]);
-  const out = await acm.send(
-    new ImportCertificateCommand({
-      Certificate: Buffer.from(certs.leaf.certPem),
-      CertificateChain: Buffer.from(certs.chainPem),
-      PrivateKey: Buffer.from(certs.leaf.keyPem),
-    }),
-  );
-  certArn = out.CertificateArn ?? "";
-  keys.set(certs.leaf.certPem.trim(), certs.leaf.keyPem);
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "sandbox", server: kube.url, caData: Buffer.from(kube.caPem).toString("base64") }],
-    users: [{ name: "test", token: "test-token" }],
-    contexts: [{ name: "sandbox", cluster: "sandbox", user: "test" }],
-    currentContext: "sandbox",
-  });
-  core = kc.makeApiClient(CoreV1Api);
-  networking = kc.makeApiClient(NetworkingV1Api);
-  alb = await startAlbController({
-    kube: { url: kube.url, caPem: kube.caPem, token: "alb-controller-token" },
-    acm,
-    privateKeyFor: (pem: string) => keys.get(pem.trim()),
-    targetFor: (ns, _service, port) => (ns === NS && port === 19530 ? { host: milvus.host, port: milvus.port } : undefined),
-    publishDelayMs: 100,
-    healthyDelayMs: 100,
-    webhook: false,
-  });
-});
-
-afterAll(async () => {
-  await alb?.close();
-  await Promise.all([milvus?.close(), kube?.close()]);
-  await moto?.stop();
+  ({ networking, certArn } = sandbox);
+  alb = await sandbox.startController({ publishDelayMs: 100, healthyDelayMs: 100, webhook: false });
 });
 
 const member = (name: string, extra: Record<string, string> = {}) =>
   ingress(name, grpcAnnotations({ "alb.ingress.kubernetes.io/certificate-arn": certArn, "alb.ingress.kubernetes.io/group.name": "shared", ...extra }));
-
-async function gone(name: string): Promise<boolean> {
-  try {
-    await networking.readNamespacedIngress({ name, namespace: NS });
-    return false;
-  } catch (e) {
-    return e instanceof ApiException && e.code === 404;
-  }
-}
 
 describe("without the webhook", () => {
   it("an Ingress of a class that does not exist is written, then ignored with a FailedLoadGroupID warning", async () => {

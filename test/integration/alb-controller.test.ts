@@ -4,190 +4,53 @@
 // for the ARN (re-imports included), gRPC is routed by :authority, and bad annotations surface only as Warning
 // Events with the controller's own reasons and messages.
 import { X509Certificate } from "node:crypto";
-import * as http2 from "node:http2";
-import * as tls from "node:tls";
-import { ACMClient, ImportCertificateCommand } from "@aws-sdk/client-acm";
-import {
-  type CoreV1Event,
-  CoreV1Api,
-  KubeConfig,
-  NetworkingV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Ingress,
-} from "@kubernetes/client-node";
+import type { CoreV1Api, NetworkingV1Api } from "@kubernetes/client-node";
 import { MilvusClient } from "@zilliz/milvus2-sdk-node";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type AlbController, startAlbController } from "../../sandbox/alb";
-import { type KubeApiServer, seedMilvusRelease, startKubeApiServer } from "../../sandbox/kube";
-import { type MilvusServer, startMilvusServer } from "../../sandbox/milvus-server";
-import { type Moto, startMoto } from "../../sandbox/moto";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { AlbController } from "../../sandbox/alb";
+import type { MilvusServer } from "../../sandbox/milvus-server";
 import { type CertificateSet, certificateSet } from "../../sandbox/pki";
+import { mergePatch } from "../kube-api";
+import { albNode, eventually, grpcAnnotations, grpcRequest, handshake, NS, SERVICE, useAlbSandbox } from "./alb-harness";
 
-const NS = "milvus";
-const SERVICE = "milvus-demo"; // the Helm release's Service (test/fixtures), port 19530 named "milvus"
 const HOST = "milvus.example.com";
 const PUBLISH_MS = 150;
 const HEALTHY_MS = 250;
 const ALB_HOSTNAME = /^k8s-milvus-[a-z0-9]{1,8}-[0-9a-f]{10}-\d+\.us-east-2\.elb\.amazonaws\.com$/;
 
-let moto: Moto;
-let kube: KubeApiServer;
+const sandbox = useAlbSandbox(HOST);
+const { apply, hostnameOf, eventsFor, warning, importCertificate } = sandbox;
 let milvus: MilvusServer;
 let alb: AlbController;
-let acm: ACMClient;
 let core: CoreV1Api;
 let networking: NetworkingV1Api;
-/** The sandbox's key store: ACM never hands an imported private key back. */
-const keys = new Map<string, string>();
-const milvusClients: MilvusClient[] = [];
 let certs: CertificateSet;
 let certArn: string;
+const milvusClients: MilvusClient[] = [];
 
-async function importCertificate(set: CertificateSet, arn?: string): Promise<string> {
-  const out = await acm.send(
-    new ImportCertificateCommand({
-      CertificateArn: arn,
-      Certificate: Buffer.from(set.leaf.certPem),
-      CertificateChain: Buffer.from(set.chainPem),
-      PrivateKey: Buffer.from(set.leaf.keyPem),
-    }),
-  );
-  keys.set(set.leaf.certPem.trim(), set.leaf.keyPem);
-  if (!out.CertificateArn) throw new Error("ImportCertificate returned no ARN");
-  return out.CertificateArn;
-}
-
-function ingress(name: string, host: string, annotations: Record<string, string>, service = SERVICE): V1Ingress {
-  return {
-    apiVersion: "networking.k8s.io/v1",
-    kind: "Ingress",
-    metadata: { name, namespace: NS, annotations },
-    spec: {
-      ingressClassName: "alb",
-      rules: [
-        {
-          host,
-          http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service, port: { number: 19530 } } } }] },
-        },
-      ],
-    },
-  };
-}
+const ingress = (name: string, host: string, annotations: Record<string, string>, service = SERVICE) =>
+  sandbox.ingress(name, annotations, { host, service });
 
 /** The annotations of the Ingress in the Milvus guide "Set up a Layer-7 Load Balancer for Milvus on AWS". */
 function milvusAnnotations(arn: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     "alb.ingress.kubernetes.io/scheme": "internet-facing",
-    "alb.ingress.kubernetes.io/backend-protocol-version": "GRPC",
-    "alb.ingress.kubernetes.io/target-type": "ip",
-    "alb.ingress.kubernetes.io/listen-ports": '[{"HTTPS":443}]',
-    "alb.ingress.kubernetes.io/certificate-arn": arn,
-    ...extra,
+    ...grpcAnnotations({ "alb.ingress.kubernetes.io/certificate-arn": arn, ...extra }),
   };
 }
 
-/** Server-side apply, as apply-ingress does it. */
-async function apply(ing: V1Ingress): Promise<V1Ingress> {
-  return networking.patchNamespacedIngress(
-    { name: ing.metadata?.name ?? "", namespace: NS, body: ing, fieldManager: "milvus-l7", force: true },
-    setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
-  );
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function hostnameOf(name: string): Promise<string | undefined> {
-  const ing = await networking.readNamespacedIngress({ name, namespace: NS });
-  return ing.status?.loadBalancer?.ingress?.[0]?.hostname;
-}
-
-async function eventsFor(name: string): Promise<CoreV1Event[]> {
-  const list = await core.listNamespacedEvent({ namespace: NS });
-  return list.items.filter((e) => e.involvedObject.kind === "Ingress" && e.involvedObject.name === name);
-}
-
-async function warning(name: string, reason: string): Promise<CoreV1Event> {
-  return eventually(`${reason} on ${name}`, async () =>
-    (await eventsFor(name)).find((e) => e.type === "Warning" && e.reason === reason),
-  );
-}
-
 /** SHA-256 fingerprint of the leaf the listener serves for SNI `servername`, and the negotiated ALPN. */
-async function served(hostname: string, servername = HOST): Promise<{ fingerprint: string; alpn: string | false }> {
-  const [addr] = alb.resolve(hostname);
-  if (!addr) throw new Error(`${hostname} does not resolve`);
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({
-      host: addr.address,
-      port: addr.port,
-      servername,
-      ca: certs.root.certPem,
-      ALPNProtocols: ["h2"],
-    });
-    socket.once("secureConnect", () => {
-      const fingerprint = socket.getPeerX509Certificate()?.fingerprint256 ?? "";
-      const alpn = socket.alpnProtocol ?? false;
-      socket.destroy();
-      resolve({ fingerprint, alpn });
-    });
-    socket.once("error", reject);
-  });
+function served(hostname: string, servername = HOST): Promise<{ fingerprint: string; alpn: string | false }> {
+  return handshake(albNode(alb, hostname), servername, certs.root.certPem);
 }
 
-/** One raw HTTP/2 request through the ALB: SNI and :authority are separate knobs, as they are on the wire. */
-async function rawRequest(hostname: string, authority: string, path = "/milvus.proto.milvus.MilvusService/GetVersion") {
-  const [addr] = alb.resolve(hostname);
-  if (!addr) throw new Error(`${hostname} does not resolve`);
-  const session = http2.connect(`https://${HOST}`, {
-    createConnection: () =>
-      tls.connect({ host: addr.address, port: addr.port, servername: HOST, ca: certs.root.certPem, ALPNProtocols: ["h2"] }),
-  });
-  try {
-    return await new Promise<{ status: number; grpcStatus?: string }>((resolve, reject) => {
-      const req = session.request({
-        ":method": "POST",
-        ":path": path,
-        ":authority": authority,
-        "content-type": "application/grpc",
-        te: "trailers",
-      });
-      let status = 0;
-      let grpcStatus: string | undefined;
-      req.on("response", (h) => {
-        status = Number(h[":status"]);
-        grpcStatus = h["grpc-status"] as string | undefined;
-      });
-      req.on("trailers", (t) => {
-        grpcStatus = (t["grpc-status"] as string | undefined) ?? grpcStatus;
-      });
-      req.on("data", () => undefined);
-      req.on("end", () => resolve({ status, grpcStatus }));
-      req.on("error", reject);
-      // An empty GetVersionRequest: uncompressed flag + zero length.
-      req.end(Buffer.alloc(5));
-    });
-  } finally {
-    session.close();
-  }
+/** One raw HTTP/2 request through the ALB, with SNI the host and `authority` as :authority. */
+function rawRequest(hostname: string, authority: string, path?: string) {
+  return grpcRequest(albNode(alb, hostname), { servername: HOST, authority, ca: certs.root.certPem, path });
 }
 
 function milvusThroughAlb(hostname: string, opts: { authority?: string } = {}): MilvusClient {
-  const [addr] = alb.resolve(hostname);
-  if (!addr) throw new Error(`${hostname} does not resolve`);
+  const addr = albNode(alb, hostname);
   const client = new MilvusClient({
     address: `${addr.address}:${addr.port}`,
     ssl: true,
@@ -204,26 +67,8 @@ function milvusThroughAlb(hostname: string, opts: { authority?: string } = {}): 
 }
 
 beforeAll(async () => {
-  [moto, kube, milvus] = await Promise.all([startMoto(), startKubeApiServer(), startMilvusServer()]);
-  seedMilvusRelease(kube);
-  acm = new ACMClient({ endpoint: moto.endpoint, region: moto.region, credentials: moto.credentials });
-  certs = await certificateSet([HOST]);
-  certArn = await importCertificate(certs);
-
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "sandbox", server: kube.url, caData: Buffer.from(kube.caPem).toString("base64") }],
-    users: [{ name: "test", token: "test-token" }],
-    contexts: [{ name: "sandbox", cluster: "sandbox", user: "test" }],
-    currentContext: "sandbox",
-  });
-  core = kc.makeApiClient(CoreV1Api);
-  networking = kc.makeApiClient(NetworkingV1Api);
-
-  alb = await startAlbController({
-    kube: { url: kube.url, caPem: kube.caPem, token: "alb-controller-token" },
-    acm,
-    privateKeyFor: (pem) => keys.get(pem.trim()),
+  ({ milvus, core, networking, certs, certArn } = sandbox);
+  alb = await sandbox.startController({
     // target-type ip registers the Milvus pods: here, the stand-in.
     targetFor: (ns, service, port) =>
       ns === NS && service === SERVICE && port === 19530 ? { host: milvus.host, port: milvus.port } : undefined,
@@ -237,12 +82,6 @@ beforeAll(async () => {
 afterEach(async () => {
   alb.setFault({});
   await Promise.all(milvusClients.splice(0).map((c) => c.closeConnection()));
-});
-
-afterAll(async () => {
-  await alb?.close();
-  await Promise.all([milvus?.close(), kube?.close()]);
-  await moto?.stop();
 });
 
 describe("ALB controller stand-in: a valid Ingress", () => {
@@ -526,32 +365,15 @@ describe("ALB controller stand-in: changes after the ALB exists", () => {
   it("deleting the Ingress deletes the ALB and releases the finalizer", async () => {
     expect(alb.resolve(hostname)).not.toEqual([]);
     await networking.deleteNamespacedIngress({ name: "renew", namespace: NS });
-    await eventually("the Ingress to be gone", async () => {
-      try {
-        await networking.readNamespacedIngress({ name: "renew", namespace: NS });
-        return undefined;
-      } catch (e) {
-        return (e as { code?: number }).code === 404;
-      }
-    });
+    await eventually("the Ingress to be gone", () => sandbox.gone("renew"));
     expect(alb.resolve(hostname)).toEqual([]);
     expect(alb.listeners().find((l) => l.name === "renew")).toBeUndefined();
   });
 });
 
 /** The served leaf's fingerprint, not verifying the chain (a renewal in these tests has a new root). */
-function servedUnverified(hostname: string, servername: string, node = 0): Promise<string> {
-  const addr = alb.resolve(hostname)[node];
-  if (!addr) return Promise.reject(new Error(`${hostname} does not resolve`));
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: addr.address, port: addr.port, servername, rejectUnauthorized: false, ALPNProtocols: ["h2"] });
-    socket.once("secureConnect", () => {
-      const fp = socket.getPeerX509Certificate()?.fingerprint256 ?? "";
-      socket.destroy();
-      resolve(fp);
-    });
-    socket.once("error", reject);
-  });
+async function servedUnverified(hostname: string, servername: string, node = 0): Promise<string> {
+  return (await handshake(albNode(alb, hostname, node), servername)).fingerprint;
 }
 
 describe("ALB controller stand-in: the Service cutover to ClusterIP", () => {
@@ -570,7 +392,7 @@ describe("ALB controller stand-in: the Service cutover to ClusterIP", () => {
         namespace: NS,
         body: { spec: { type: "ClusterIP", externalTrafficPolicy: null, loadBalancerSourceRanges: null } },
       },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      mergePatch,
     );
 
     const event = await warning("instance-tg", "FailedBuildModel");
