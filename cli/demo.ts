@@ -44,10 +44,14 @@ export interface DemoRunSummary {
   ingressInCluster: IngressState;
   /** What milvus-l7 wrote to the cluster during the run. */
   changesInCluster: string[];
+  /** Mutating requests the apiserver received during the run, from anyone (milvus-l7 and the controllers). */
+  kubernetesWrites: number;
   transitions: number;
   wallMs: number;
   error?: string;
   cause?: string;
+  /** What the run would have published to the alert topic (the failure rule's message), when anything. */
+  alerts?: string[];
   observed?: Record<string, unknown>;
 }
 
@@ -73,9 +77,11 @@ export function summariseRun(r: ScenarioRun): DemoRunSummary {
     serviceTypeInCluster: r.cluster.serviceType,
     ingressInCluster: r.cluster.ingress,
     changesInCluster: r.cluster.changes,
+    kubernetesWrites: r.cluster.kubernetesWrites,
     transitions: run.transitions,
     wallMs: r.wallMs,
     ...(run.error ? { error: run.error, cause: run.cause } : {}),
+    ...(run.alerts.length > 0 ? { alerts: run.alerts } : {}),
     ...(r.observed ? { observed: r.observed } : {}),
   };
 }
@@ -102,6 +108,13 @@ function printRunSummary(s: DemoRunSummary, print: (line: string) => void) {
   for (const line of summaryLines(s)) print(line);
   print(`in cluster:    Service ${s.serviceTypeInCluster ?? "(none)"}, Ingress ${s.ingressInCluster}`);
   print(`changes:       ${s.changesInCluster.length ? s.changesInCluster.join(", ") : "none"}`);
+  // A drift check's targets carry what it found (empty when clean).
+  for (const t of s.targets as (TargetSummary & { drift?: string[]; repaired?: boolean })[]) {
+    if (t.drift === undefined) continue;
+    print(`drift:         ${t.targetId}: ${t.drift.length ? `${t.drift.join(" ")}${t.repaired ? " (repaired)" : ""}` : "none"}`);
+  }
+  print(`kube writes:   ${s.kubernetesWrites} (mutating requests the apiserver received, from anyone)`);
+  for (const alert of s.alerts ?? []) print(`alert:         ${alert}`);
   for (const [key, value] of Object.entries(s.observed ?? {})) print(`${`${key}:`.padEnd(14)} ${describeObserved(value)}`);
   print(`transitions:   ${s.transitions}`);
   print(`run time:      ${formatElapsed(s.wallMs)}`);

@@ -116,6 +116,21 @@ export function fileRegistry(path: string = DEFAULT_REGISTRY_PATH): FileRegistry
         return { result: undefined, changed: true };
       });
     },
+    async recordCheck(targetId, check) {
+      await update((data) => {
+        const lease = data.leases[targetId];
+        const record = data.records[targetId];
+        // As the DynamoDB transaction: the record must still exist, and only our own lease (or none) lets it through.
+        if (!record || (lease && lease.owner !== check.lastExecution)) {
+          throw new RegistryError(
+            `The check of ${targetId} could not be recorded: the target was removed from the registry, or its lease now belongs to another execution. Re-run the check.`,
+          );
+        }
+        data.records[targetId] = { ...record, ...structuredClone(check) };
+        delete data.leases[targetId];
+        return { result: undefined, changed: true };
+      });
+    },
     async claim(targetId, owner, ttlSeconds, now, replacing) {
       const nowSeconds = Math.floor(now.getTime() / 1000);
       return update<ClaimResult>((data) => {

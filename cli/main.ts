@@ -12,6 +12,8 @@ const usage = `usage: milvus-l7 <command>
   run <file> [options]       run the workflow on this machine against your AWS account and cluster (real waits)
   start <file> [options]     validate, then start an execution of the deployed state machine
   status <id|arn> [options]  an execution's status and progress; --watch follows it to the end
+  check [--target ID] [--repair]  start the drift check of the deployed state machine (every target, or one)
+  rbac --namespace NS [...]  print the least-privilege Kubernetes Role and RoleBinding for kubectl apply -f -
 
 Each command takes --help. run, start and status take --quiet (final line only) and --json (a JSON summary only).
 `;
@@ -42,9 +44,17 @@ async function main(argv: string[]): Promise<number> {
       const { startCommand } = await import("./start");
       return startCommand(args, io);
     }
+    case "check": {
+      const { checkCommand } = await import("./check");
+      return checkCommand(args, io);
+    }
     case "status": {
       const { statusCommand } = await import("./status");
       return statusCommand(args, io);
+    }
+    case "rbac": {
+      const { rbacCommand } = await import("./rbac");
+      return rbacCommand(args, io);
     }
     case undefined:
     case "-h":

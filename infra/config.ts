@@ -23,7 +23,17 @@
 //                         internet-facing ALB needs NAT).
 //   alarmEmail            e-mail address subscribed to the failure topic
 //   alarmTopicArn         an existing SNS topic to alert instead of the one this stack creates
+//   expiryWarningDays     a renewal that finds no newer certificate while the one in use expires within this many days
+//                         fails as CertificateExpiring (alerting) instead of ending SKIPPED, and the dashboard's
+//                         days-to-expiry alarm fires below it (default 14; 1-365)
 //   createAccessEntry     "false" for clusters on the aws-auth ConfigMap (default true)
+//   kubernetesAccess      what the role may do inside the cluster: "edit-policy" (default) an access entry with
+//                         AmazonEKSEditPolicy scoped to milvusNamespaces, nothing to apply by hand; "rbac" an access
+//                         entry with the Kubernetes group kubernetesGroup and no access policy, the least-privilege
+//                         Role then applied from `milvus-l7 rbac` (docs/deploy.md, "Granting cluster access")
+//   kubernetesGroup       that group (default "milvus-l7"; at most 63 characters, not starting with "system:")
+//   checkSchedule         when the drift check runs: an EventBridge schedule expression, rate(…) or cron(…) (default
+//                         "rate(1 day)"), or "off" for no scheduled check (infra/constructs/check-schedule.ts)
 //   logRetentionDays      CloudWatch Logs retention for the Lambdas, the state machine and the API (default 30)
 //   apiVpcEndpointIds     execute-api interface VPC endpoint(s): JSON list or comma-separated. Given → the HTTP API is
 //                         PRIVATE, callable only through those endpoints; none (default) → REGIONAL. Either way every
@@ -34,6 +44,8 @@
 //                         is one setting per account and region, so leave this false when one is already set)
 //   account, region       pin the stack's environment (default: environment-agnostic)
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
+import { DEFAULT_KUBERNETES_GROUP } from "../functions/lib/kubernetes-access";
+import { DEFAULT_EXPIRY_WARNING_DAYS } from "../functions/lib/state";
 
 export interface CertificateBucket {
   bucket: string;
@@ -58,9 +70,17 @@ export interface MilvusL7Config {
   vpc?: VpcPlacement;
   alarmEmail?: string;
   alarmTopicArn?: string;
+  /** Days before expiry at which a renewal with nothing newer alerts, and the days-to-expiry alarm's threshold. */
+  expiryWarningDays: number;
   createAccessEntry: boolean;
+  /** How the role is granted access inside the cluster (see KubernetesAccess). */
+  kubernetesAccess: KubernetesAccess;
+  /** The Kubernetes group of the access entry (rbac) and of the aws-auth mapping. */
+  kubernetesGroup: string;
   logRetention: RetentionDays;
   api: ApiConfig;
+  /** The drift check's schedule expression; undefined: `checkSchedule=off`, no scheduled check. */
+  checkSchedule?: string;
 }
 
 export interface ApiConfig {
@@ -72,6 +92,14 @@ export interface ApiConfig {
   /** Create the region's API Gateway CloudWatch Logs role (an account-level setting) in this stack. */
   setAccountLogsRole: boolean;
 }
+
+/**
+ * `edit-policy`: AmazonEKSEditPolicy scoped to the Milvus namespaces (zero-touch); `rbac`: the access entry carries
+ * kubernetesGroup and no access policy, and the Role `milvus-l7 rbac` prints grants exactly what the steps call.
+ */
+export type KubernetesAccess = "edit-policy" | "rbac";
+export const KUBERNETES_ACCESS_MODES: readonly KubernetesAccess[] = ["edit-policy", "rbac"];
+export { DEFAULT_KUBERNETES_GROUP };
 
 /** The placeholder cluster name `cdk synth` uses when none is given; a deployment should name its own. */
 export const DEFAULT_CLUSTER_NAME = "milvus-eks";
@@ -107,6 +135,8 @@ const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const ACCOUNT = /^\d{12}$/;
 const VPC_ENDPOINT_ID = /^vpce-[0-9a-f]{8,17}$/;
+// EKS CreateAccessEntry kubernetesGroups: a group name may not start with "system:"; 63 characters at most here.
+const KUBERNETES_GROUP = /^(?!system:)[^\s]{1,63}$/;
 // As functions/lib/request.ts checks ingress.route53HostedZoneId.
 const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 
@@ -250,10 +280,54 @@ export function parseConfig(read: ContextReader): MilvusL7Config {
     vpc,
     alarmEmail: optionalString("alarmEmail", read("alarmEmail"), EMAIL, "an e-mail address"),
     alarmTopicArn: optionalString("alarmTopicArn", read("alarmTopicArn"), SNS_TOPIC_ARN, "an SNS topic ARN"),
+    expiryWarningDays: expiryWarningDays(read("expiryWarningDays")),
     createAccessEntry: bool("createAccessEntry", read("createAccessEntry"), true),
+    kubernetesAccess: kubernetesAccess(read("kubernetesAccess")),
+    kubernetesGroup:
+      optionalString("kubernetesGroup", read("kubernetesGroup"), KUBERNETES_GROUP, 'a Kubernetes group name (1-63 characters, no spaces, not starting with "system:")') ??
+      DEFAULT_KUBERNETES_GROUP,
     logRetention: retention(read("logRetentionDays")),
     api: apiConfig(read),
+    checkSchedule: checkSchedule(read("checkSchedule")),
   };
+}
+
+function expiryWarningDays(value: unknown): number {
+  if (value === undefined || value === null || value === "") return DEFAULT_EXPIRY_WARNING_DAYS;
+  const n = typeof value === "number" ? value : typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 365) {
+    throw new ConfigError("expiryWarningDays", `must be a whole number of days from 1 to 365 (got ${JSON.stringify(value)})`);
+  }
+  return n;
+}
+
+export const DEFAULT_CHECK_SCHEDULE = "rate(1 day)";
+
+/**
+ * EventBridge's two forms (Amazon EventBridge User Guide, "Creating an Amazon EventBridge rule that runs on a
+ * schedule"): rate(value unit), unit minute/hour/day, singular exactly for 1; cron( six fields ). "off": none.
+ */
+function checkSchedule(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === "") return DEFAULT_CHECK_SCHEDULE;
+  if (value === "off") return undefined;
+  const text = typeof value === "string" ? value.trim() : "";
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(text);
+  if (rate) {
+    const n = Number(rate[1]);
+    const plural = (rate[2] ?? "").endsWith("s");
+    if (n >= 1 && plural === (n !== 1)) return text;
+  }
+  if (/^cron\(\S+( \S+){5}\)$/.test(text)) return text;
+  throw new ConfigError(
+    "checkSchedule",
+    `is ${JSON.stringify(value)}: must be "off", rate(N unit) (unit minute, hour or day, plural unless N is 1; e.g. rate(1 day), rate(12 hours)) or cron(six fields) (e.g. cron(0 6 * * ? *))`,
+  );
+}
+
+function kubernetesAccess(value: unknown): KubernetesAccess {
+  if (value === undefined || value === null || value === "") return "edit-policy";
+  if (typeof value === "string" && (KUBERNETES_ACCESS_MODES as readonly string[]).includes(value)) return value as KubernetesAccess;
+  throw new ConfigError("kubernetesAccess", `is ${JSON.stringify(value)}: must be one of ${KUBERNETES_ACCESS_MODES.join(", ")}`);
 }
 
 function apiConfig(read: ContextReader): ApiConfig {

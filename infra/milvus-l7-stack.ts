@@ -9,8 +9,10 @@ import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import { DEFAULT_CLUSTER_NAME, type MilvusL7Config } from "./config";
 import { Alerting } from "./constructs/alerting";
+import { Dashboard } from "./constructs/dashboard";
 import { ClusterAccess } from "./constructs/cluster-access";
 import { HttpApi } from "./constructs/http-api";
+import { CheckSchedule } from "./constructs/check-schedule";
 import { Registry } from "./constructs/registry";
 import { RenewalTriggers } from "./constructs/renewal-triggers";
 import { Workflow, executionsArnFor, stateMachineNameFor } from "./constructs/workflow";
@@ -31,6 +33,7 @@ export class MilvusL7Stack extends Stack {
     kubernetes: iam.Role;
     verifyConnection: iam.Role;
     recordDeployment: iam.Role;
+    recordCheck: iam.Role;
     targetLease: iam.Role;
     upsertDns: iam.Role;
   };
@@ -41,8 +44,10 @@ export class MilvusL7Stack extends Stack {
   readonly registry: Registry;
   readonly clusterAccess: ClusterAccess;
   readonly renewals: RenewalTriggers;
+  readonly checkSchedule?: CheckSchedule;
   readonly api: HttpApi;
   readonly alerting: Alerting;
+  readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: MilvusL7StackProps) {
     super(scope, id, {
@@ -81,6 +86,7 @@ export class MilvusL7Stack extends Stack {
         "milvus-l7 verify-connection: TLS and gRPC through the ALB, with the configured Milvus credentials secrets",
       ),
       recordDeployment: lambdaRole("RecordDeploymentRole", "milvus-l7 record-deployment: write the deployments registry"),
+      recordCheck: lambdaRole("RecordCheckRole", "milvus-l7 record-check: update the drift check's fields of registry records"),
       targetLease: lambdaRole("TargetLeaseRole", "milvus-l7 target-lease: lease items of the deployments registry, this workflow's executions"),
       upsertDns: lambdaRole("UpsertDnsRole", "milvus-l7 upsert-dns: alias records in the configured Route 53 hosted zones"),
     };
@@ -102,6 +108,9 @@ export class MilvusL7Stack extends Stack {
         "remove-ingress": this.roles.kubernetes,
         "diagnose-targets": this.roles.kubernetes,
         "upsert-dns": this.roles.upsertDns,
+        // Reads only, through the same access entry as the other Kubernetes steps (docs/deploy.md).
+        "check-target": this.roles.kubernetes,
+        "record-check": this.roles.recordCheck,
       },
       logRetention: config.logRetention,
       vpc: config.vpc,
@@ -112,12 +121,16 @@ export class MilvusL7Stack extends Stack {
     const tableName = this.registry.table.tableName;
     this.registry.grantRecord(this.roles.recordDeployment);
     this.functions["record-deployment"].addEnvironment("REGISTRY_TABLE_NAME", tableName);
+    this.registry.grantCheckRecord(this.roles.recordCheck);
+    this.functions["record-check"].addEnvironment("REGISTRY_TABLE_NAME", tableName);
 
     // Renewal events are planned from the registry: Query by certificate (ACM), Scan by source object (S3). The
     // configured locations let it end cleanly for objects elsewhere (functions/resolve-request/triggers.ts).
     this.registry.grantRenewalReads(this.roles.resolveRequest);
     this.functions["resolve-request"].addEnvironment("REGISTRY_TABLE_NAME", tableName);
     this.functions["resolve-request"].addEnvironment("CERTIFICATE_BUCKETS", JSON.stringify(config.certificateBuckets));
+    // A renewal that finds nothing newer fails as CertificateExpiring (and alerts) within this many days of expiry.
+    this.functions["resolve-request"].addEnvironment("EXPIRY_WARNING_DAYS", String(config.expiryWarningDays));
 
     // One execution per target: conditional writes on lease items, and DescribeExecution on this state machine's
     // executions to take over a lease whose execution is no longer running.
@@ -142,6 +155,9 @@ export class MilvusL7Stack extends Stack {
       clusterName: config.clusterName,
       namespaces: config.milvusNamespaces,
       createAccessEntry: config.createAccessEntry,
+      kubernetesAccess: config.kubernetesAccess,
+      kubernetesGroup: config.kubernetesGroup,
+      certificateReaderRole: this.roles.importCertificate,
     });
 
     const workflow = new Workflow(this, "Workflow", {
@@ -152,6 +168,10 @@ export class MilvusL7Stack extends Stack {
     this.stateMachine = workflow.stateMachine;
 
     this.renewals = new RenewalTriggers(this, "Renewals", { stateMachine: this.stateMachine, certificateBuckets: config.certificateBuckets });
+    // The drift check of every target, unless checkSchedule=off (milvus-l7 check still runs it on demand).
+    this.checkSchedule = config.checkSchedule
+      ? new CheckSchedule(this, "CheckSchedule", { stateMachine: this.stateMachine, schedule: config.checkSchedule })
+      : undefined;
 
     this.api = new HttpApi(this, "Http", {
       config: config.api,
@@ -165,6 +185,12 @@ export class MilvusL7Stack extends Stack {
       stateMachine: this.stateMachine,
       alarmEmail: config.alarmEmail,
       alarmTopicArn: config.alarmTopicArn,
+    });
+    // Runs by outcome, verification latency, days to expiry, drift; alarms on expiry and drift to the alert topic.
+    this.dashboard = new Dashboard(this, "Dashboard", {
+      stateMachine: this.stateMachine,
+      alerting: this.alerting,
+      expiryWarningDays: config.expiryWarningDays,
     });
 
     new CfnOutput(this, "StateMachineArn", { description: "The milvus-l7 workflow: start executions here", value: this.stateMachine.stateMachineArn });
@@ -249,6 +275,15 @@ export class MilvusL7Stack extends Stack {
           "acm:ListTagsForCertificate",
         ],
         resources: [this.certificateArns()],
+      }),
+    );
+    // A kubernetesSecret source (cert-manager's Secret) is read in the configured cluster: find its endpoint. What the
+    // role may read inside the cluster is its access entry's (docs/deploy.md).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: "DescribeMilvusCluster",
+        actions: ["eks:DescribeCluster"],
+        resources: [this.formatArn({ service: "eks", resource: "cluster", resourceName: config.clusterName })],
       }),
     );
     // ACM's ListCertificates has no resource type: IAM only accepts Resource "*" for it. It returns summaries

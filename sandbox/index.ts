@@ -20,9 +20,27 @@ import { type MilvusServer, startMilvusServer } from "./milvus-server";
 import { type MilvusOperator, startMilvusOperator } from "./operator";
 import { type Moto, startMoto } from "./moto";
 import { type CertificateSet, type CertificateSetOptions, certificateSet } from "./pki";
+import { type TlsSecretRef, certManagerWriter } from "./cert-manager";
 import { randomUUID } from "node:crypto";
+import { alertInputTransformer, consoleOrigin } from "../functions/lib/alert-message";
+import { failedExecutionPattern } from "../functions/lib/event-patterns";
+import { type Json, type Pattern, executionStatusChange, matchesPattern, renderInputTransformer } from "./eventbridge";
 import { wireSteps } from "../statemachine/wire-steps";
 import { type LocalFunctions, type RunOptions, type WorkflowRun, executionArnOf, runWorkflow } from "./workflow";
+
+/** A run in the sandbox, with the messages it would have published to the alert topic. */
+export type SandboxRun = WorkflowRun & { alerts: string[] };
+
+/**
+ * The failure alert as the stack deploys it (infra/constructs/alerting.ts): its rule's pattern and its target's
+ * InputTransformer, applied by the EventBridge model to the execution's status-change event.
+ */
+function alertsFor(event: Record<string, Json>): string[] {
+  const detail = event.detail as { stateMachineArn: string };
+  const pattern = failedExecutionPattern(detail.stateMachineArn) as Pattern;
+  if (!matchesPattern(pattern, event)) return [];
+  return [renderInputTransformer(alertInputTransformer(consoleOrigin(String(event.region))), event)];
+}
 
 export const REGION = "us-east-2";
 export const CLUSTER = "milvus-eks";
@@ -56,6 +74,8 @@ export interface SandboxOptions {
 export interface Sandbox {
   moto: Moto;
   kube: KubeApiServer;
+  /** A bearer token of the cluster's admin (system:masters): for kubectl setting up the cluster, never the product. */
+  kubeAdminToken: string;
   alb: AlbController;
   milvus: MilvusServer;
   /** `elbv2` is the ALB simulator's ELBv2 API (target health of the simulated ALBs), the others moto. */
@@ -83,6 +103,11 @@ export interface Sandbox {
   newCertificate(hosts?: string[], opts?: CertificateSetOptions & { newCa?: boolean }): Promise<CertificateSet>;
   /** Stores the PEMs as the secret milvus-l7 reads (`{certificate, chain, privateKey}`); returns its ARN. */
   storeInSecret(set: CertificateSet, name?: string): Promise<string>;
+  /**
+   * cert-manager issues `set` into a kubernetes.io/tls Secret of the cluster (tls.crt with the chain, tls.key,
+   * ca.crt, its annotations), written through the API as its issuing controller writes it (sandbox/cert-manager.ts).
+   */
+  storeInTlsSecret(set: CertificateSet, ref: TlsSecretRef): Promise<void>;
   /** Another Milvus release in namespace milvus (a copy of the chart's Service under `name`). */
   addMilvusService(name: string): void;
   /**
@@ -100,7 +125,11 @@ export interface Sandbox {
   addOperatorMilvus(name: string, opts?: { mode?: "cluster" | "standalone"; serviceType?: string }): Promise<void>;
   /** events/console-start.json pointed at this sandbox: a new import from `secretArn`, or a re-import into `arn`. */
   request(secretArn: string, arn?: string): Record<string, unknown>;
-  run(input: unknown, opts?: RunOptions): Promise<WorkflowRun>;
+  /**
+   * Runs the real ASL; `alerts` holds what the failure alert rule would publish to the alert topic for this run
+   * (sandbox/eventbridge.ts renders the stack's rule and InputTransformer against the execution's status change).
+   */
+  run(input: unknown, opts?: RunOptions): Promise<SandboxRun>;
   stop(): Promise<void>;
 }
 
@@ -129,12 +158,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
     // An EKS cluster's authenticator accepts tokens presigned for its own region's partition only.
     // The in-cluster controllers authenticate with their service accounts' tokens, not as an IAM principal.
-    const controllerTokens = { alb: randomUUID(), operator: randomUUID() };
+    const controllerTokens = { alb: randomUUID(), operator: randomUUID(), certManager: randomUUID(), admin: randomUUID() };
     const kube = await startKubeApiServer({
       authenticate: eksTokenAuthenticator({ partition: partitionOfRegion(region) }),
       staticTokens: [
         { token: controllerTokens.alb, user: serviceAccountUser("kube-system", "aws-load-balancer-controller") },
         { token: controllerTokens.operator, user: serviceAccountUser("milvus-operator", "milvus-operator") },
+        { token: controllerTokens.certManager, user: serviceAccountUser("cert-manager", "cert-manager") },
+        // The cluster creator's admin access: kubectl setting up the cluster in a scenario (its RBAC), never the product.
+        { token: controllerTokens.admin, user: "kubernetes-admin", groups: ["system:masters"] },
       ],
     });
     stops.push(() => kube.close());
@@ -205,6 +237,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     return {
       moto,
       kube,
+      kubeAdminToken: controllerTokens.admin,
       alb,
       milvus,
       aws,
@@ -225,6 +258,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       },
       storeInSecret(set, name = "milvus-l7/milvus-demo-tls") {
         return putSecret(name, JSON.stringify({ certificate: set.leaf.certPem, chain: set.chainPem, privateKey: set.leaf.keyPem }));
+      },
+      storeInTlsSecret(set, ref) {
+        return certManagerWriter({ url: kube.url, caPem: kube.caPem, token: controllerTokens.certManager }).issue(set, ref);
       },
       storeMilvusCredentials(value, name = "milvus-l7/milvus-credentials") {
         return putSecret(name, JSON.stringify(value));
@@ -263,7 +299,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         const restore = captureConsole(logs, opts.echoLogs ?? false);
         running.add(executionArnOf(executionName));
         try {
-          return await runWorkflow(input, functions, { ...runOpts, executionName });
+          const startedAt = new Date();
+          const run = await runWorkflow(input, functions, { ...runOpts, executionName });
+          return { ...run, alerts: alertsFor(executionStatusChange(run, input, startedAt, new Date())) };
         } finally {
           running.delete(executionArnOf(executionName));
           restore();

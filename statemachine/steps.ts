@@ -1,4 +1,4 @@
-// The eleven workflow steps, declared once. The stack builds one Lambda per row (infra/constructs/workflow-functions.ts),
+// The workflow steps, declared once. The stack builds one Lambda per row (infra/constructs/workflow-functions.ts),
 // `milvus-l7 run` and the sandbox wire one local function per row (statemachine/wire-steps.ts), and the benchmark
 // bundles and measures each row. What the ASL already says is read from it, never copied: a function's timeout
 // follows its Task's TimeoutSeconds. What the ASL must say is written here and held to it state by state
@@ -71,9 +71,18 @@ export const STEP_TABLE = [
     stackOutput: "ImportCertificateFunctionName",
     description: "milvus-l7: check the PEMs from the certificate source and import or re-import them into ACM",
     memoryMb: 256,
+    // It reads a kubernetesSecret source (cert-manager's Secret) through the Kubernetes API, so it runs where the
+    // cluster endpoint is reachable; but it keeps its own role, the only one that may import into ACM, rather than
+    // sharing the Kubernetes-facing one (`kubernetes` means that sharing): the stack gives that role its own
+    // eks:DescribeCluster grant.
     kubernetes: false,
-    inVpc: false,
-    tasks: [{ state: "ImportCertificate", resultPath: "$.importedCertificate", retries: [["AwsUnavailable"]] }],
+    inVpc: true,
+    tasks: [
+      // KubernetesUnavailable: reading a kubernetesSecret source (an apiserver blip or throttling).
+      { state: "ImportCertificate", resultPath: "$.importedCertificate", retries: [["AwsUnavailable"], ["KubernetesUnavailable"]] },
+      // The drift check reads the recorded ARN as is (no source: nothing is written) for its trust anchors.
+      { state: "ReadRecordedCertificate", resultPath: "$.certificate", retries: [["AwsUnavailable"]] },
+    ],
   },
   {
     name: "target-lease",
@@ -87,6 +96,8 @@ export const STEP_TABLE = [
       { state: "ClaimTarget", resultPath: "$.lease", retries: [["TargetBusy"], ["AwsUnavailable"]] },
       // A lease left behind would block the target until it expires: releasing survives a DynamoDB blip.
       { state: "ReleaseAfterFailure", resultPath: "$.released", retries: [["AwsUnavailable"]] },
+      { state: "ClaimCheckedTarget", resultPath: "$.lease", retries: [["TargetBusy"], ["AwsUnavailable"]] },
+      { state: "ReleaseCheckAfterFailure", resultPath: "$.released", retries: [["AwsUnavailable"]] },
     ],
   },
   {
@@ -100,6 +111,7 @@ export const STEP_TABLE = [
     tasks: [
       { state: "CutOverFirst", resultPath: "$.service", retries: KUBERNETES_RETRIES },
       { state: "CutOver", resultPath: "$.service", retries: KUBERNETES_RETRIES },
+      { state: "RepairCutOver", resultPath: "$.service", retries: KUBERNETES_RETRIES },
     ],
   },
   {
@@ -110,7 +122,10 @@ export const STEP_TABLE = [
     memoryMb: 256,
     kubernetes: true,
     inVpc: true,
-    tasks: [{ state: "ApplyIngress", resultPath: "$.ingress", retries: KUBERNETES_RETRIES }],
+    tasks: [
+      { state: "ApplyIngress", resultPath: "$.ingress", retries: KUBERNETES_RETRIES },
+      { state: "RepairIngress", resultPath: "$.ingress", retries: KUBERNETES_RETRIES },
+    ],
   },
   {
     name: "get-ingress-status",
@@ -120,7 +135,10 @@ export const STEP_TABLE = [
     memoryMb: 256,
     kubernetes: true,
     inVpc: true,
-    tasks: [{ state: "GetIngressStatus", resultPath: "$.ingress", retries: KUBERNETES_RETRIES }],
+    tasks: [
+      { state: "GetIngressStatus", resultPath: "$.ingress", retries: KUBERNETES_RETRIES },
+      { state: "GetRepairedIngressStatus", resultPath: "$.ingress", retries: KUBERNETES_RETRIES },
+    ],
   },
   {
     name: "verify-connection",
@@ -135,6 +153,9 @@ export const STEP_TABLE = [
       // AwsUnavailable: reading the Milvus credentials secret (Secrets Manager throttling or a blip).
       { state: "VerifyThroughAlb", resultPath: "$.verification", retries: [["EndpointNotReady"], ["AwsUnavailable"]] },
       { state: "VerifyAfterCutover", resultPath: "$.verification", retries: [["EndpointNotReady"], ["AwsUnavailable"]] },
+      // The drift check: its first verification's failure is a finding (caught), after a repair a failure.
+      { state: "VerifyCheckedTarget", resultPath: "$.verification", retries: [["EndpointNotReady"], ["AwsUnavailable"]] },
+      { state: "VerifyRepairedTarget", resultPath: "$.verification", retries: [["EndpointNotReady"], ["AwsUnavailable"]] },
     ],
   },
   {
@@ -182,6 +203,30 @@ export const STEP_TABLE = [
     inVpc: false,
     // Failing here after the cutover would leave a serving target out of the registry renewals read.
     tasks: [{ state: "RecordDeployment", resultPath: "$.summary", retries: [["AwsUnavailable"]] }],
+  },
+  {
+    name: "check-target",
+    resource: "CheckTargetFunctionArn",
+    stackOutput: "CheckTargetFunctionName",
+    description: "milvus-l7: drift check of one target: Service type, our Ingress's fields and owners, days to expiry (reads only)",
+    memoryMb: 256,
+    kubernetes: true,
+    inVpc: true,
+    tasks: [{ state: "InspectTarget", resultPath: "$.inspection", retries: KUBERNETES_RETRIES }],
+  },
+  {
+    name: "record-check",
+    resource: "RecordCheckFunctionArn",
+    stackOutput: "RecordCheckFunctionName",
+    description: "milvus-l7: record a drift check's findings in the registry, release the lease; end the check as DriftFound",
+    memoryMb: 256,
+    kubernetes: false,
+    inVpc: false,
+    tasks: [
+      { state: "RecordCheck", resultPath: "$.summary", retries: [["AwsUnavailable"]] },
+      // Pure (no AWS call): a DriftFound it throws is the run's end, never worth another try.
+      { state: "SummariseCheck", resultPath: "$", retries: [] },
+    ],
   },
 ] as const satisfies readonly StepDefinition[];
 

@@ -8,12 +8,15 @@ import type { Route53Client } from "@aws-sdk/client-route-53";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import * as applyIngress from "../functions/apply-ingress/handler";
+import * as checkTarget from "../functions/check-target/handler";
 import * as diagnoseTargets from "../functions/diagnose-targets/handler";
 import * as getIngressStatus from "../functions/get-ingress-status/handler";
 import * as importCertificate from "../functions/import-certificate/handler";
 import type { ClusterConnector } from "../functions/lib/kube";
+import { stepMetrics } from "../functions/lib/metrics";
 import type { Registry } from "../functions/lib/registry";
 import * as patchService from "../functions/patch-service/handler";
+import * as recordCheck from "../functions/record-check/handler";
 import * as recordDeployment from "../functions/record-deployment/handler";
 import * as removeIngress from "../functions/remove-ingress/handler";
 import * as resolveRequest from "../functions/resolve-request/handler";
@@ -47,6 +50,8 @@ export interface StepDependencies {
   verifyTimeoutMs?: number;
   /** Whether verify-connection reaches the VPC (the stack's VERIFIER_IN_VPC); absent: unknown, nothing refused. */
   verifierInVpc?: boolean;
+  /** Renewals' expiry threshold (the stack's EXPIRY_WARNING_DAYS); absent: resolve-request's default. */
+  expiryWarningDays?: number;
   leaseSeconds: number;
   /** Whether a lease's holder is still running (DescribeExecution when deployed). */
   isRunning: (executionArn: string) => Promise<boolean>;
@@ -60,6 +65,8 @@ export function wireSteps(deps: StepDependencies): LocalFunctions {
   // The local runs collect the steps' logs from the global console, which is where Powertools writes in dev mode;
   // the logger reads this when the first handler is made below.
   process.env.POWERTOOLS_DEV = "true";
+  // Dev mode turns Powertools Metrics off unless told otherwise; the local runs keep the EMF lines in those logs.
+  process.env.POWERTOOLS_METRICS_DISABLED = "false";
   const { aws, connect, registry } = deps;
   const handlers: Record<StepName, Handler> = {
     "resolve-request": resolveRequest.makeHandler({
@@ -67,8 +74,9 @@ export function wireSteps(deps: StepDependencies): LocalFunctions {
       watchSeconds: deps.watchSeconds,
       registry,
       ...(deps.verifierInVpc === undefined ? {} : { verifierInVpc: deps.verifierInVpc }),
+      ...(deps.expiryWarningDays === undefined ? {} : { expiryWarningDays: deps.expiryWarningDays }),
     }),
-    "import-certificate": importCertificate.makeHandler(aws),
+    "import-certificate": importCertificate.makeHandler({ ...aws, connect, metrics: stepMetrics }),
     "target-lease": targetLease.makeHandler({ registry, ttlSeconds: deps.leaseSeconds, isRunning: deps.isRunning }),
     "patch-service": patchService.makeHandler({ connect }),
     "apply-ingress": applyIngress.makeHandler({ connect }),
@@ -76,12 +84,15 @@ export function wireSteps(deps: StepDependencies): LocalFunctions {
     "verify-connection": verifyConnection.makeHandler({
       resolve: deps.resolve,
       secretsManager: aws.secretsManager,
+      metrics: stepMetrics,
       ...(deps.verifyTimeoutMs ? { timeoutMs: deps.verifyTimeoutMs } : {}),
     }),
     "diagnose-targets": diagnoseTargets.makeHandler({ connect, elbv2: () => aws.elbv2 }),
     "remove-ingress": removeIngress.makeHandler({ connect }),
     "upsert-dns": upsertDns.makeHandler({ route53: aws.route53 }),
-    "record-deployment": recordDeployment.makeHandler({ registry }),
+    "record-deployment": recordDeployment.makeHandler({ registry, metrics: stepMetrics }),
+    "check-target": checkTarget.makeHandler({ connect, metrics: stepMetrics }),
+    "record-check": recordCheck.makeHandler({ registry }),
   };
   const states = allStates();
   const functions: Partial<LocalFunctions> = {};

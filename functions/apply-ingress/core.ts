@@ -15,6 +15,12 @@ import { TERMINATING_WAIT_SECONDS, waitUntilGone } from "./terminating";
 export interface ApplyIngressInput {
   target: Target;
   certificate: Pick<ImportedCertificate, "arn">;
+  /**
+   * `repair`: the drift check's RepairIngress only. Applies with force, taking back the fields of our manifest that
+   * another manager (kubectl edit, Helm) took since: re-asserting what was verified is the repair's point. The
+   * deploy path never sets it, so there a field someone else owns stays a 409 that names them.
+   */
+  force?: "repair";
 }
 
 export interface ApplyIngressDeps {
@@ -66,9 +72,9 @@ export async function applyIngress(input: ApplyIngressInput, deps: ApplyIngressD
     if (existing && !isOurs(existing.metadata?.labels)) throw notOurs(ingressRef);
   }
 
-  // No force: a field another manager owns (kubectl edit, Helm) is a 409 we report, not silently take over.
+  // No force (but for a repair): a field another manager owns (kubectl edit, Helm) is a 409 we report, not silently take over.
   const applied = await kube
-    .apply<Ingress>(`apply ${ingressRef}`, path, manifest, { fieldManager: FIELD_MANAGER, force: false })
+    .apply<Ingress>(`apply ${ingressRef}`, path, manifest, { fieldManager: FIELD_MANAGER, force: input.force === "repair" })
     .catch((e: unknown) => {
       // What the preflight could not check of the Ingress may be why the apply failed (say, an IngressClass it could
       // not read and a webhook then refused): a failed run has no summary to carry the warnings, so its Cause does.

@@ -7,6 +7,7 @@
 //   `certificate` is the leaf only; `chain` its issuers in order (root last, optional; "" only for a self-signed
 //   leaf); `privateKey` unencrypted PEM.
 // - S3: three objects in one bucket holding the same three PEMs (certbot's cert.pem, chain.pem, privkey.pem).
+// - Kubernetes: a kubernetes.io/tls Secret in the target's cluster, as cert-manager writes it (./kubernetes-secret).
 //
 // Idempotent: a re-run (or a Step Functions retry after a lost response) finds the identical certificate
 // already in ACM and does not import it again, so it neither spends ACM's import quota nor creates duplicates.
@@ -33,7 +34,10 @@ import {
   uncoveredHosts,
 } from "../lib/certificates";
 import { AcmRejected, CertificateRejected, CertificateSourceError, InvalidRequest } from "../lib/errors";
+import type { StepMetrics } from "../lib/metrics";
+import type { ClusterConnector } from "../lib/kube";
 import type { CertificateSource, ImportedCertificate, PlannedCertificate } from "../lib/state";
+import { describeKubernetesSecret, readKubernetesSecret } from "./kubernetes-secret";
 import { X509Certificate } from "node:crypto";
 
 export interface ImportCertificateInput {
@@ -46,7 +50,11 @@ export interface ImportCertificateDeps {
   acm: ACMClient;
   secretsManager: SecretsManagerClient;
   s3: S3Client;
+  /** Reaches the cluster of a kubernetesSecret source; called only for such a source. */
+  connect?: ClusterConnector;
   now?: () => Date;
+  /** Where CertificateDaysToExpiry goes (functions/lib/metrics.ts); absent, nothing is emitted. */
+  metrics?: StepMetrics;
 }
 
 /** Set on certificates this function imports new; ACM drops tags on re-import, so only new imports get it. */
@@ -59,11 +67,36 @@ const acmError = (e: unknown, context: string): Error => translateAwsError(e, co
 const sourceError = (e: unknown, context: string): Error =>
   translateAwsError(e, context, (m) => new CertificateSourceError(m));
 
-export async function importCertificate(
-  input: ImportCertificateInput,
-  deps: ImportCertificateDeps,
-): Promise<ImportedCertificate> {
+/** A certificate as this step found or wrote it, before the days left are counted. */
+type Found = Omit<ImportedCertificate, "daysToExpiry" | "expiringSoon">;
+
+const DAY_MS = 86_400_000;
+
+/** Whole days from `now` until `notAfter`, rounded down (so "1 day" still holds a full day). */
+export function daysUntil(notAfter: string, now: Date): number {
+  return Math.floor((Date.parse(notAfter) - now.getTime()) / DAY_MS);
+}
+
+/**
+ * The expiry safety net: a renewal that wrote nothing (the source holds no newer certificate) while the one in use
+ * expires within the threshold is flagged, and the ASL ends it as CertificateExpiring (alerting) instead of SKIPPED.
+ */
+export function withExpiry(found: Found, certificate: PlannedCertificate, now: Date): ImportedCertificate {
+  const daysToExpiry = daysUntil(found.notAfter, now);
+  const threshold = certificate.expiryWarningDays;
+  const expiring = certificate.onlyIfNewer === true && !found.imported && threshold !== undefined && daysToExpiry <= threshold;
+  return { ...found, daysToExpiry, ...(expiring ? { expiringSoon: true as const } : {}) };
+}
+
+export async function importCertificate(input: ImportCertificateInput, deps: ImportCertificateDeps): Promise<ImportedCertificate> {
   const now = deps.now?.() ?? new Date();
+  const found = await importOrUse(input, deps, now);
+  const checked = withExpiry(found, input.certificate, now);
+  deps.metrics?.add("CertificateDaysToExpiry", checked.daysToExpiry);
+  return checked;
+}
+
+async function importOrUse(input: ImportCertificateInput, deps: ImportCertificateDeps, now: Date): Promise<Found> {
   const { arn, source } = input.certificate;
   if (!source) {
     if (!arn) {
@@ -98,8 +131,9 @@ export async function importCertificate(
     throw e;
   }
   const pem = pemForAcm(bundle);
-  const result = (certArn: string, imported: boolean): ImportedCertificate => ({
+  const result = (certArn: string, imported: boolean): Found => ({
     arn: certArn,
+    readFrom: where,
     fingerprint256: checked.fingerprint256,
     notAfter: checked.notAfter,
     imported,
@@ -118,6 +152,7 @@ export async function importCertificate(
         fingerprint256: fingerprintOf(held.certificate),
         notAfter: current.NotAfter.toISOString(),
         imported: false,
+        readFrom: where,
         trustAnchors: selfSignedRoots(held.chain),
       };
     }
@@ -150,7 +185,7 @@ async function getPem(acm: ACMClient, arn: string): Promise<{ certificate: strin
 }
 
 /** No source: the ARN is used as is, after checking it can serve the hosts now. */
-async function useAsIs(acm: ACMClient, arn: string, hosts: string[], now: Date): Promise<ImportedCertificate> {
+async function useAsIs(acm: ACMClient, arn: string, hosts: string[], now: Date): Promise<Found> {
   const detail = await describe(acm, arn);
   if (detail.Status !== "ISSUED") {
     const fix =
@@ -253,12 +288,21 @@ async function importPem(acm: ACMClient, pem: PemBundle, arn: string | undefined
 
 function describeSource(source: CertificateSource): string {
   if ("secretsManager" in source) return `secret ${source.secretsManager.secretId}`;
+  if ("kubernetesSecret" in source) return describeKubernetesSecret(source.kubernetesSecret);
   const { bucket, certificateKey, chainKey, privateKeyKey } = source.s3;
   return `s3://${bucket}/{${certificateKey},${chainKey},${privateKeyKey}}`;
 }
 
 async function readBundle(source: CertificateSource, deps: ImportCertificateDeps): Promise<PemBundle> {
   if ("secretsManager" in source) return readSecret(deps.secretsManager, source.secretsManager.secretId);
+  if ("kubernetesSecret" in source) {
+    if (!deps.connect) {
+      throw new CertificateSourceError(
+        `${describeKubernetesSecret(source.kubernetesSecret)}: this import-certificate has no cluster access configured, so it cannot read a Kubernetes Secret.`,
+      );
+    }
+    return readKubernetesSecret(deps.connect, source.kubernetesSecret);
+  }
   const { bucket, certificateKey, chainKey, privateKeyKey } = source.s3;
   const [certificate, chain, privateKey] = await Promise.all([
     readObject(deps.s3, bucket, certificateKey, "certificate"),

@@ -167,6 +167,15 @@ export class RegistryError extends MilvusL7Error {
   readonly retryable = false;
 }
 
+/**
+ * A drift check with policy `report` found targets that are no longer as milvus-l7 left them: the Cause lists each
+ * target's findings, and the stack's alert rule publishes the failed run.
+ */
+export class DriftFound extends MilvusL7Error {
+  override readonly name = "DriftFound";
+  readonly retryable = false;
+}
+
 /** Every error class by name: the ASL test checks each `ErrorEquals` against this list. */
 export const errorClasses = {
   KubernetesUnavailable,
@@ -189,6 +198,7 @@ export const errorClasses = {
   MilvusCredentialsError,
   RegistryError,
   DnsRejected,
+  DriftFound,
 } as const;
 
 export type ErrorName = keyof typeof errorClasses;

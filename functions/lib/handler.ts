@@ -1,9 +1,11 @@
 // The one middy stack every Lambda uses: Powertools structured JSON logs carrying the execution ARN, one
-// line per failure with the error's name (never its stack into a Step Functions Cause, never PEM material).
+// line per failure with the error's name (never its stack into a Step Functions Cause, never PEM material), and the
+// step's Powertools metrics flushed when it ends.
 import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
+import { flushStepMetrics } from "./metrics";
 
 /** Every task's input carries the execution ARN (`$$.Execution.Id` in the ASL) so its logs can be joined. */
 export interface StepEvent {
@@ -44,7 +46,12 @@ export function createHandler<I extends StepEvent, O>(step: string, core: (event
       before: (request) => {
         logger.appendKeys({ step, executionArn: request.event?.executionArn });
       },
+      // The step's metrics (functions/lib/metrics.ts) go out whether it succeeded or not.
+      after: () => {
+        flushStepMetrics();
+      },
       onError: (request) => {
+        flushStepMetrics();
         const error = request.error;
         // Message only: ours never hold secrets, and a foreign error's stack adds nothing for an operator.
         logger.error("step failed", { errorName: error?.name, errorMessage: error?.message });

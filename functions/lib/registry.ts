@@ -51,7 +51,15 @@ export interface DeploymentRecord {
   milvusAuth?: MilvusAuth;
   lastVerified: string;
   lastExecution: string;
+  /** When the drift check last looked at the target (absent until one has). */
+  lastChecked?: string;
+  /** What that check found (empty: as milvus-l7 left it). */
+  drift?: string[];
 }
+
+/** What a drift check writes over a record: when and what it found, and after a repair the new verification. */
+export type CheckUpdate = Pick<DeploymentRecord, "lastChecked" | "drift" | "lastExecution"> &
+  Partial<Pick<DeploymentRecord, "albHostname" | "servedFingerprint256" | "servedNotAfter" | "milvusAuth" | "lastVerified">>;
 
 export interface Registry {
   /** Writes the record and, in the same transaction, releases the lease its execution holds on the target. */
@@ -59,6 +67,11 @@ export interface Registry {
   /** Takes the target's lease for `owner` if it is free, expired, already owner's, or held by `replacing`. */
   claim(targetId: string, owner: string, ttlSeconds: number, now: Date, replacing?: string): Promise<ClaimResult>;
   release(targetId: string, owner: string): Promise<void>;
+  /**
+   * Updates a record with a drift check's result and, in the same transaction, releases the lease `update.lastExecution`
+   * holds; a record deleted meanwhile is a RegistryError.
+   */
+  recordCheck(targetId: string, update: CheckUpdate & { lastChecked: string; drift: string[] }): Promise<void>;
   forCertificate(certificateArn: string): Promise<DeploymentRecord[]>;
   /** Targets whose S3 source includes this object (certificate, chain or key). */
   forSourceObject(bucket: string, key: string): Promise<DeploymentRecord[]>;
@@ -151,6 +164,44 @@ export function dynamoRegistry(doc: DynamoDBDocumentClient, tableName: string): 
       } catch (e) {
         // Not ours (expired and taken) or already gone: nothing to release.
         if ((e as Error).name !== "ConditionalCheckFailedException") throw registryError(e, `dynamodb:DeleteItem on ${tableName}`);
+      }
+    },
+    async recordCheck(targetId, update) {
+      const entries = Object.entries(update).filter(([, v]) => v !== undefined);
+      try {
+        await doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: tableName,
+                  Key: { [key]: targetId },
+                  // Only fields the check owns: a concurrent deployment's record keeps everything else.
+                  UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(", ")}`,
+                  ConditionExpression: "attribute_exists(#key)",
+                  ExpressionAttributeNames: { "#key": key, ...Object.fromEntries(entries.map(([k], i) => [`#f${i}`, k])) },
+                  ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
+                },
+              },
+              {
+                Delete: {
+                  TableName: tableName,
+                  Key: { [key]: leaseKey(targetId) },
+                  ConditionExpression: "attribute_not_exists(#key) OR #owner = :me",
+                  ExpressionAttributeNames: { "#key": key, "#owner": "owner" },
+                  ExpressionAttributeValues: { ":me": update.lastExecution },
+                },
+              },
+            ],
+          }),
+        );
+      } catch (e) {
+        if ((e as Error).name === "TransactionCanceledException") {
+          throw new RegistryError(
+            `The check of ${targetId} could not be recorded: the target was removed from the registry, or its lease now belongs to another execution. Re-run the check.`,
+          );
+        }
+        throw registryError(e, `dynamodb:TransactWriteItems on ${tableName}`);
       }
     },
     async forCertificate(certificateArn) {

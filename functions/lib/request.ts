@@ -207,9 +207,17 @@ const s3Shape = {
   privateKeyKey: z._default(checked(s3Key), "privkey.pem"),
 };
 
+// A kubernetes.io/tls Secret (what cert-manager writes for a Certificate) in the cluster of the request; its
+// namespace need not be Milvus's. Secret names are object names: DNS-1123 subdomains (ValidateObjectMeta).
+const kubernetesSecretShape = {
+  namespace: checked(dns1123Label),
+  name: checked(dns1123Subdomain),
+};
+
 const sourceShape = {
   secretsManager: z.optional(z.strictObject(secretsManagerShape)),
   s3: z.optional(z.strictObject(s3Shape)),
+  kubernetesSecret: z.optional(z.strictObject(kubernetesSecretShape)),
 };
 
 const certificateShape = {
@@ -218,7 +226,7 @@ const certificateShape = {
     z.strictObject(sourceShape).check(
       z.superRefine((source, ctx) => {
         const given = Object.values(source).filter((v) => v !== undefined).length;
-        if (given !== 1) ctx.addIssue({ code: "custom", message: "must have exactly one of secretsManager, s3" });
+        if (given !== 1) ctx.addIssue({ code: "custom", message: "must have exactly one of secretsManager, s3, kubernetesSecret" });
       }),
     ),
   ),
@@ -267,6 +275,7 @@ const allowedFields: Record<string, string[]> = {
   "certificate.source": Object.keys(sourceShape),
   "certificate.source.secretsManager": Object.keys(secretsManagerShape),
   "certificate.source.s3": Object.keys(s3Shape),
+  "certificate.source.kubernetesSecret": Object.keys(kubernetesSecretShape),
 };
 
 /** Where a certificate ARN lives: an ALB listener can only use an ACM certificate from the ALB's own region. */
@@ -299,7 +308,10 @@ export function checkRegions(request: DeploymentRequest, defaultRegion: string |
   return region;
 }
 
-type Source = { secretsManager: { secretId: string } } | { s3: z.output<z.ZodMiniObject<typeof s3Shape>> };
+type Source =
+  | { secretsManager: { secretId: string } }
+  | { s3: z.output<z.ZodMiniObject<typeof s3Shape>> }
+  | { kubernetesSecret: { namespace: string; name: string } };
 
 export const requestSchema = z.pipe(
   z.strictObject({ ...requestShape, ...editorHintShape }).check(
@@ -315,9 +327,15 @@ export const requestSchema = z.pipe(
     }),
   ),
   z.transform(({ $schema: _editorHint, ...r }) => {
-    const { secretsManager, s3 } = r.certificate.source ?? {};
+    const { secretsManager, s3, kubernetesSecret } = r.certificate.source ?? {};
     // The refinement above guarantees exactly one of them when source is present.
-    const source: Source | undefined = secretsManager ? { secretsManager } : s3 ? { s3 } : undefined;
+    const source: Source | undefined = secretsManager
+      ? { secretsManager }
+      : s3
+        ? { s3 }
+        : kubernetesSecret
+          ? { kubernetesSecret }
+          : undefined;
     const certificate: { arn?: string; source?: Source } = {};
     if (r.certificate.arn !== undefined) certificate.arn = r.certificate.arn;
     if (source !== undefined) certificate.source = source;

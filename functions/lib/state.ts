@@ -12,7 +12,20 @@ export type CertificateSource =
         chainKey: string;
         privateKeyKey: string;
       };
+    }
+  | {
+      /**
+       * A kubernetes.io/tls Secret (cert-manager's output) in `cluster`, the target's own cluster: the request names
+       * namespace and name, the plan adds the cluster so import-certificate knows where to read it.
+       */
+      kubernetesSecret: { cluster: { name: string; region: string }; namespace: string; name: string };
     };
+
+/**
+ * Renewals' default expiry threshold (PlannedCertificate.expiryWarningDays; the stack's expiryWarningDays): ACM warns
+ * from 45 days ahead, and two weeks still leaves time to renew at the source before anything breaks.
+ */
+export const DEFAULT_EXPIRY_WARNING_DAYS = 14;
 
 export interface PlannedCertificate {
   /** Re-import into this ARN (with a source), or use it as is (without one). Absent: import a new one. */
@@ -20,6 +33,11 @@ export interface PlannedCertificate {
   source?: CertificateSource;
   /** Renewals only: re-import only a certificate that expires later than the one ACM holds. */
   onlyIfNewer?: boolean;
+  /**
+   * Renewals only: a renewal that imports nothing while the certificate in use expires within this many days ends
+   * FAILED with CertificateExpiring (the alert) instead of SKIPPED. The stack's `expiryWarningDays` (default 14).
+   */
+  expiryWarningDays?: number;
 }
 
 /**
@@ -82,6 +100,15 @@ export interface ImportedCertificate {
   notAfter: string;
   /** Whether this run wrote to ACM (false when ACM already held the identical certificate, or arn used as is). */
   imported: boolean;
+  /** Where the PEMs were read (`secret <id>`, `s3://bucket/{…}`); absent when the ARN was used as is. */
+  readFrom?: string;
+  /** Whole days from the run until notAfter (rounded down; negative once expired). */
+  daysToExpiry: number;
+  /**
+   * Set (true) only on a renewal that imported nothing while the certificate in use expires within the plan's
+   * `expiryWarningDays`: the ASL's RenewalNeeded then ends the run as CertificateExpiring, not SKIPPED.
+   */
+  expiringSoon?: true;
   /**
    * The self-signed CA certificates of the chain ACM holds for the ARN, as PEM: public certificates, no key
    * material. verify-connection trusts them in addition to Node's roots, so that a private-CA certificate verifies.
@@ -186,4 +213,59 @@ export interface TargetSummary {
   serviceType: string;
   previousServiceType: string;
   warnings: string[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The drift check (`{"check": {...}}`, the schedule's input): docs/architecture.md, "The drift check".
+
+/** `report` ends the run as DriftFound (the alert); `repair` re-applies the Ingress, cuts over again and verifies. */
+export type DriftPolicy = "report" | "repair";
+
+/** What the registry says a target serves: what the check compares the cluster and the ALB with. */
+export interface RecordedDeployment {
+  certificateArn: string;
+  fingerprint256: string;
+  /** ISO 8601. */
+  notAfter: string;
+  albHostname: string;
+  lastVerified: string;
+}
+
+/** One entry of the check's Map (`$.checks`): a registry target with what was recorded of it. */
+export interface CheckItem {
+  targetId: string;
+  target: Target;
+  policy: DriftPolicy;
+  recorded: RecordedDeployment;
+  /** The recorded ARN and source: a repair records the target again with them. */
+  certificateRequest: PlannedCertificate;
+}
+
+export interface CheckPlan {
+  check: { reason: string; repair: boolean; targetId?: string };
+  wait: { maxPolls: number };
+  checks: CheckItem[];
+}
+
+/** `$.inspection`: what InspectTarget (check-target) read of the cluster, and the certificate to verify against. */
+export interface CheckInspection {
+  /** What differs from what milvus-l7 applied and recorded, one sentence each naming the object and field. */
+  findings: string[];
+  serviceType: string;
+  ingressFound: boolean;
+  /** Whole days from the check until the recorded notAfter (rounded down; negative once expired). */
+  daysToExpiry: number;
+  /** The recorded fingerprint and expiry, with the trust anchors of the chain ACM holds for the ARN. */
+  expected: ImportedCertificate;
+}
+
+/** One target of a check run's output: the deploy's summary plus what the check found. */
+export interface CheckSummary extends TargetSummary {
+  /** Empty when the target is as milvus-l7 left it. */
+  drift: string[];
+  daysToExpiry: number;
+  policy: DriftPolicy;
+  /** Whether this run re-applied, cut over and verified the target again. */
+  repaired: boolean;
+  lastChecked: string;
 }

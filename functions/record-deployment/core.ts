@@ -1,6 +1,7 @@
 // The end of a target's path: record it in the deployments registry (so renewals know where a certificate is
 // served), release its lease in the same transaction, and return the target's summary for the execution output.
 import type { ImportedCertificate, IngressState, PatchServiceResult, PlannedCertificate, Target, TargetSummary, VerifyResult } from "../lib/state";
+import type { StepMetrics } from "../lib/metrics";
 import { type Registry, targetIdOf } from "../lib/registry";
 
 export interface RecordDeploymentInput {
@@ -21,11 +22,16 @@ export interface RecordDeploymentInput {
 export interface RecordDeploymentDeps {
   registry: Registry;
   now?: () => Date;
+  /** Where DaysToExpiry goes (functions/lib/metrics.ts); absent, nothing is emitted. */
+  metrics?: StepMetrics;
 }
+
+const DAY_MS = 86_400_000;
 
 export async function recordDeployment(input: RecordDeploymentInput, deps: RecordDeploymentDeps): Promise<TargetSummary> {
   const { target, verification, service } = input;
   const targetId = targetIdOf(target);
+  const now = deps.now?.() ?? new Date();
   await deps.registry.record({
     targetId,
     target,
@@ -35,9 +41,12 @@ export async function recordDeployment(input: RecordDeploymentInput, deps: Recor
     servedFingerprint256: verification.servedFingerprint256,
     servedNotAfter: verification.servedNotAfter,
     milvusAuth: verification.milvusAuth,
-    lastVerified: (deps.now?.() ?? new Date()).toISOString(),
+    lastVerified: now.toISOString(),
     lastExecution: input.executionArn,
   });
+  // From what the ALB was seen to serve, not what was imported: the dashboard's days left per target.
+  const daysToExpiry = Math.floor((Date.parse(verification.servedNotAfter) - now.getTime()) / DAY_MS);
+  deps.metrics?.add("DaysToExpiry", daysToExpiry, { targetId });
   return {
     targetId,
     host: target.ingress.host,

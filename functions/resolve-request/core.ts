@@ -7,9 +7,10 @@
 import { withMilvusL7Defaults } from "../lib/alb-annotations";
 import { InvalidRequest, RegistryError } from "../lib/errors";
 import type { CertificatePrefix } from "../lib/event-patterns";
-import type { CertificateSource, Plan, PlannedCertificate } from "../lib/state";
+import type { CertificateSource, CheckPlan, Plan, PlannedCertificate } from "../lib/state";
 import { maxPollsFor } from "../lib/polling";
 import { type DeploymentRequest, checkRegions, parseRequest } from "../lib/request";
+import { type CheckRegistry, isCheckInput, planCheck } from "./check";
 import { type RenewalRegistry, classifyInput, planRenewal } from "./triggers";
 
 export interface ResolveOptions {
@@ -17,8 +18,8 @@ export interface ResolveOptions {
   defaultRegion: string;
   /** Seconds one get-ingress-status poll holds its watch; must match what that Lambda is deployed with. */
   watchSeconds?: number;
-  /** Needed for renewal events only. */
-  registry?: RenewalRegistry;
+  /** Needed for renewal events and the drift check only. */
+  registry?: RenewalRegistry & CheckRegistry;
   /** The certificate-source prefixes the stack watches; S3 events elsewhere end cleanly. */
   certificatePrefixes?: readonly CertificatePrefix[];
   /**
@@ -27,16 +28,29 @@ export interface ResolveOptions {
    * refused. Absent: not known here (`milvus-l7 run` verifies from the operator's machine and warns instead).
    */
   verifierInVpc?: boolean;
+  /** Renewals: the expiry threshold (the stack's EXPIRY_WARNING_DAYS); absent, DEFAULT_EXPIRY_WARNING_DAYS. */
+  expiryWarningDays?: number;
 }
 
 /** Any trigger's input → a plan. */
-export async function resolveInput(input: unknown, opts: ResolveOptions): Promise<Plan> {
+export async function resolveInput(input: unknown, opts: ResolveOptions): Promise<Plan | CheckPlan> {
+  // The drift check (the schedule's `{"check": {...}}`): a plan of registry targets for the ASL's CheckTargets.
+  if (isCheckInput(input)) {
+    if (opts.registry === undefined) {
+      throw new RegistryError("The drift check needs the deployments registry: REGISTRY_TABLE_NAME is not set on resolve-request.");
+    }
+    return planCheck(input, opts.registry, { watchSeconds: opts.watchSeconds });
+  }
   const classified = classifyInput(input);
   if (classified.kind === "request") return resolveRequest(classified.request, opts);
   if (opts.registry === undefined) {
     throw new RegistryError("Renewal events need the deployments registry: REGISTRY_TABLE_NAME is not set on resolve-request.");
   }
-  return planRenewal(classified, opts.registry, { prefixes: opts.certificatePrefixes, watchSeconds: opts.watchSeconds });
+  return planRenewal(classified, opts.registry, {
+    prefixes: opts.certificatePrefixes,
+    watchSeconds: opts.watchSeconds,
+    ...(opts.expiryWarningDays === undefined ? {} : { expiryWarningDays: opts.expiryWarningDays }),
+  });
 }
 
 export function resolveRequest(input: unknown, opts: ResolveOptions): Plan {
@@ -50,7 +64,7 @@ export function resolveRequest(input: unknown, opts: ResolveOptions): Plan {
   }
 
   return {
-    certificate: planCertificate(request.certificate),
+    certificate: planCertificate(request.certificate, { name: request.cluster.name, region }),
     cutover: request.cutover,
     onFailure: request.onFailure,
     wait: { maxPolls: maxPollsFor(request.waitForAddressMinutes * 60, opts.watchSeconds) },
@@ -80,15 +94,24 @@ export const INTERNAL_NEEDS_VPC =
   "Allowed here: internet-facing. For an internal ALB, deploy the stack with the cluster's VPC context " +
   "(-c vpcId=… -c vpcSubnetIds=… -c securityGroupId=…), which runs verify-connection in those subnets.";
 
-function planCertificate(certificate: DeploymentRequest["certificate"]): PlannedCertificate {
+function planCertificate(certificate: DeploymentRequest["certificate"], cluster: { name: string; region: string }): PlannedCertificate {
   const planned: PlannedCertificate = {};
   if (certificate.arn !== undefined) planned.arn = certificate.arn;
-  if (certificate.source !== undefined) planned.source = planSource(certificate.source);
+  if (certificate.source !== undefined) planned.source = planSource(certificate.source, cluster);
   return planned;
 }
 
-function planSource(source: NonNullable<DeploymentRequest["certificate"]["source"]>): CertificateSource {
+function planSource(
+  source: NonNullable<DeploymentRequest["certificate"]["source"]>,
+  cluster: { name: string; region: string },
+): CertificateSource {
   if ("secretsManager" in source) return { secretsManager: { secretId: source.secretsManager.secretId } };
+  // The Secret is in the request's cluster: the plan says which, so import-certificate (which sees no target) and a
+  // renewal (which reads the source from the registry) know where to read it.
+  if ("kubernetesSecret" in source) {
+    const { namespace, name } = source.kubernetesSecret;
+    return { kubernetesSecret: { cluster: { name: cluster.name, region: cluster.region }, namespace, name } };
+  }
   const { bucket, prefix, certificateKey, chainKey, privateKeyKey } = source.s3;
   return { s3: { bucket, certificateKey: join(prefix, certificateKey), chainKey: join(prefix, chainKey), privateKeyKey: join(prefix, privateKeyKey) } };
 }

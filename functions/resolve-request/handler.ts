@@ -1,7 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type StepEvent, builtOnFirstCall, createHandler } from "../lib/handler";
-import type { Plan } from "../lib/state";
+import type { CheckPlan, Plan } from "../lib/state";
 import { DEFAULT_WATCH_SECONDS } from "../lib/polling";
 import { dynamoRegistry } from "../lib/registry";
 import { type ResolveOptions, resolveInput } from "./core";
@@ -13,7 +13,7 @@ export interface ResolveRequestEvent extends StepEvent {
 }
 
 export const makeHandler = (opts: ResolveOptions) =>
-  createHandler("resolve-request", async (event: ResolveRequestEvent): Promise<Plan> => resolveInput(event.request, opts));
+  createHandler("resolve-request", async (event: ResolveRequestEvent): Promise<Plan | CheckPlan> => resolveInput(event.request, opts));
 
 export const handler = builtOnFirstCall(() =>
   makeHandler({
@@ -24,5 +24,6 @@ export const handler = builtOnFirstCall(() =>
       : undefined,
     certificatePrefixes: certificatePrefixesFrom(process.env.CERTIFICATE_BUCKETS),
     ...(process.env.VERIFIER_IN_VPC ? { verifierInVpc: process.env.VERIFIER_IN_VPC === "true" } : {}),
+    ...(process.env.EXPIRY_WARNING_DAYS ? { expiryWarningDays: Number(process.env.EXPIRY_WARNING_DAYS) } : {}),
   }),
 );

@@ -9,7 +9,7 @@
 
 import { InvalidRequest } from "../lib/errors";
 import { ACM_APPROACHING_EXPIRATION, type CertificatePrefix, S3_OBJECT_CREATED, objectIsUnder } from "../lib/event-patterns";
-import type { CertificateSource, Plan, PlannedCertificate, Target } from "../lib/state";
+import { type CertificateSource, DEFAULT_EXPIRY_WARNING_DAYS, type Plan, type PlannedCertificate, type Target } from "../lib/state";
 import { maxPollsFor } from "../lib/polling";
 import type { DeploymentRecord, Registry } from "../lib/registry";
 import { ACM_CERTIFICATE_ARN } from "../lib/request";
@@ -43,6 +43,12 @@ export interface RenewalOptions {
   prefixes?: readonly CertificatePrefix[];
   /** Seconds one get-ingress-status poll holds its watch (as for a request). */
   watchSeconds?: number;
+  /**
+   * A renewal that finds no newer certificate while the one in use expires within this many days alerts
+   * (CertificateExpiring) instead of ending SKIPPED. Stack-wide (EXPIRY_WARNING_DAYS), not a request field: a
+   * renewal is started by an event, which carries no request, and the threshold is the operator's alerting policy.
+   */
+  expiryWarningDays?: number;
 }
 
 /** How long a renewal waits for addresses: the request default (`waitForAddressMinutes: 20`). */
@@ -141,12 +147,18 @@ export function keyCandidates(key: string): string[] {
 
 export async function planRenewal(trigger: RenewalTrigger, registry: RenewalRegistry, opts: RenewalOptions = {}): Promise<RenewalPlan> {
   const maxPolls = maxPollsFor(RENEWAL_WAIT_SECONDS, opts.watchSeconds);
+  const expiryWarningDays = opts.expiryWarningDays ?? DEFAULT_EXPIRY_WARNING_DAYS;
   return trigger.kind === "acm-expiring"
-    ? planForCertificate(trigger, registry, maxPolls)
-    : planForObject(trigger, registry, maxPolls, opts.prefixes);
+    ? planForCertificate(trigger, registry, maxPolls, expiryWarningDays)
+    : planForObject(trigger, registry, maxPolls, opts.prefixes, expiryWarningDays);
 }
 
-async function planForCertificate(trigger: AcmExpiring, registry: RenewalRegistry, maxPolls: number): Promise<RenewalPlan> {
+async function planForCertificate(
+  trigger: AcmExpiring,
+  registry: RenewalRegistry,
+  maxPolls: number,
+  expiryWarningDays: number,
+): Promise<RenewalPlan> {
   const arn = trigger.certificateArn;
   const records = await registry.forCertificate(arn);
   if (records.length === 0) {
@@ -173,7 +185,7 @@ async function planForCertificate(trigger: AcmExpiring, registry: RenewalRegistr
       ? ""
       : ` ${countTargets(others)} (${listTargets(others)}) recorded a different source for ${arn}; the one verified most recently is used.`;
   return renewalPlan(
-    { arn, source, onlyIfNewer: true },
+    { arn, source, onlyIfNewer: true, expiryWarningDays },
     records,
     `${expiry}: re-importing from ${describeSource(source)} if it holds a newer certificate, then verifying ` +
       `${countTargets(records)} (${listTargets(records)}).${note}`,
@@ -186,6 +198,7 @@ async function planForObject(
   registry: RenewalRegistry,
   maxPolls: number,
   prefixes: readonly CertificatePrefix[] | undefined,
+  expiryWarningDays: number,
 ): Promise<RenewalPlan> {
   const { bucket } = trigger;
   const uri = `s3://${printable(bucket)}/${printable(trigger.key)}`;
@@ -220,7 +233,7 @@ async function planForObject(
       : ` The same source also feeds ${elsewhere.join(", ")}, not renewed by this run: start a renewal for each ` +
         "(an ACM Approaching Expiration event for it does so too).";
   return renewalPlan(
-    { arn, source, onlyIfNewer: true },
+    { arn, source, onlyIfNewer: true, expiryWarningDays },
     users,
     `${uri} was written: re-importing ${describeSource(source)} into ${arn} if it holds a newer certificate, then ` +
       `verifying ${countTargets(users)} (${listTargets(users)}).${note}`,
@@ -259,7 +272,7 @@ function emptyPlan(reason: string, maxPolls: number, arn?: string): RenewalPlan 
 }
 
 /** Only the plan's own fields: a registry item may carry more than a Target (and must not leak into the plan). */
-function copyTarget(t: Target): Target {
+export function copyTarget(t: Target): Target {
   return {
     cluster: { name: t.cluster.name, region: t.cluster.region },
     namespace: t.namespace,
@@ -303,6 +316,11 @@ function sameSource(a: CertificateSource | undefined, b: CertificateSource): boo
   if ("secretsManager" in a || "secretsManager" in b) {
     return "secretsManager" in a && "secretsManager" in b && a.secretsManager.secretId === b.secretsManager.secretId;
   }
+  if ("kubernetesSecret" in a || "kubernetesSecret" in b) {
+    if (!("kubernetesSecret" in a && "kubernetesSecret" in b)) return false;
+    const [x, y] = [a.kubernetesSecret, b.kubernetesSecret];
+    return x.cluster.name === y.cluster.name && x.cluster.region === y.cluster.region && x.namespace === y.namespace && x.name === y.name;
+  }
   return (
     a.s3.bucket === b.s3.bucket &&
     a.s3.certificateKey === b.s3.certificateKey &&
@@ -313,6 +331,10 @@ function sameSource(a: CertificateSource | undefined, b: CertificateSource): boo
 
 function describeSource(source: CertificateSource): string {
   if ("secretsManager" in source) return `Secrets Manager secret ${source.secretsManager.secretId}`;
+  if ("kubernetesSecret" in source) {
+    const { cluster, namespace, name } = source.kubernetesSecret;
+    return `Kubernetes Secret ${namespace}/${name} in cluster ${cluster.name} (${cluster.region})`;
+  }
   const { bucket, certificateKey, chainKey, privateKeyKey } = source.s3;
   return `s3://${bucket}/ (${certificateKey}, ${chainKey}, ${privateKeyKey})`;
 }

@@ -11,6 +11,7 @@
 // so the sandbox drives the same code as production; the trust anchors come with the certificate
 // (ImportedCertificate.trustAnchors), so this step's only AWS call is reading the target's Milvus credentials
 // secret, when it names one (credentials.ts).
+import type { StepMetrics } from "../lib/metrics";
 import { X509Certificate } from "node:crypto";
 import * as dnsPromises from "node:dns/promises";
 import { isIPv6 } from "node:net";
@@ -49,6 +50,8 @@ export interface VerifyDeps {
   timeoutMs?: number;
   /** Reads the target's Milvus credentials secret (Target.milvusCredentials) at each check, never cached. */
   secretsManager?: Pick<SecretsManagerClient, "send">;
+  /** Where VerificationLatency goes (functions/lib/metrics.ts); absent, nothing is emitted. */
+  metrics?: StepMetrics;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -87,6 +90,7 @@ export async function verifyConnection(input: VerifyInput, deps: VerifyDeps): Pr
   const trust = trustStore(certificate.trustAnchors ?? []);
   const milvusCredentials =
     credentials && credentialsRef ? { credentials, credentialsSecretId: credentialsRef.secretsManager.secretId } : {};
+  const started = performance.now();
   const outcomes = await Promise.allSettled(
     endpoints.map(({ address, port }, i) => {
       const node = `${hostPort(address, port)}${endpoints.length > 1 ? `, address ${i + 1} of ${endpoints.length}` : ""}`;
@@ -97,6 +101,8 @@ export async function verifyConnection(input: VerifyInput, deps: VerifyDeps): Pr
   const failures = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason as unknown] : []));
   // A provably wrong path (terminal) outranks a node still converging: retrying cannot fix it.
   if (failures.length > 0) throw failures.find((e) => !(e instanceof MilvusL7Error && e.retryable)) ?? failures[0];
+  // Every address at once, handshake and Milvus RPCs: what a successful check costs (failures end in their Cause).
+  deps.metrics?.add("VerificationLatency", Math.round(performance.now() - started));
   const checked = outcomes.map((o) => (o as PromiseFulfilledResult<AddressResult>).value);
   const first = checked[0];
   if (!first) throw new Error("unreachable: endpoints is not empty");

@@ -1,5 +1,6 @@
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { type StepEvent, builtOnFirstCall, createHandler } from "../lib/handler";
+import { stepMetrics } from "../lib/metrics";
 import { type VerifyDeps, type VerifyInput, resolveAlb, verifyConnection } from "./core";
 
 export const makeHandler = (deps: VerifyDeps) =>
@@ -18,4 +19,4 @@ function secretsManagerOnFirstUse(): Pick<SecretsManagerClient, "send"> {
   return { send: send as SecretsManagerClient["send"] };
 }
 
-export const handler = builtOnFirstCall(() => makeHandler({ resolve: resolveAlb, secretsManager: secretsManagerOnFirstUse() }));
+export const handler = builtOnFirstCall(() => makeHandler({ resolve: resolveAlb, secretsManager: secretsManagerOnFirstUse(), metrics: stepMetrics }));

@@ -2,7 +2,7 @@
 // (functions/lib/event-patterns.ts failedExecutionPattern, the pattern the tests match samples against) and a
 // CloudWatch alarm on ExecutionsFailed, both to one SNS topic (created and KMS-encrypted here, or an
 // existing one), with an optional e-mail subscription.
-import { Aws, CfnOutput, Duration, Stack } from "aws-cdk-lib";
+import { Aws, CfnOutput, Duration, Stack, Token } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cloudwatchActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as events from "aws-cdk-lib/aws-events";
@@ -13,6 +13,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
+import { type AlertInputTransformer, alertInputTransformer, consoleOrigin } from "../../functions/lib/alert-message";
 import { failedExecutionPattern, toCdkEventPattern } from "../../functions/lib/event-patterns";
 
 export interface AlertingProps {
@@ -28,9 +29,12 @@ export class Alerting extends Construct {
   readonly key?: kms.Key;
   readonly failedExecutionsRule: events.Rule;
   readonly failedExecutionsAlarm: cloudwatch.Alarm;
+  private readonly ownTopic: boolean;
+  private alarms = 0;
 
   constructor(scope: Construct, id: string, props: AlertingProps) {
     super(scope, id);
+    this.ownTopic = !props.alarmTopicArn;
 
     if (props.alarmTopicArn) {
       this.topic = sns.Topic.fromTopicArn(this, "Topic", props.alarmTopicArn);
@@ -65,17 +69,10 @@ export class Alerting extends Construct {
       description: "milvus-l7: an execution of the workflow failed, timed out or was aborted",
       eventPattern: toCdkEventPattern(failedExecutionPattern(sm.stateMachineArn)),
     });
-    const name = events.EventField.fromPath("$.detail.name");
-    const status = events.EventField.fromPath("$.detail.status");
-    const executionArn = events.EventField.fromPath("$.detail.executionArn");
-    const region = events.EventField.fromPath("$.region");
+    // The message (with the Fail state's Cause: what to do) is functions/lib/alert-message.ts's, which the sandbox
+    // renders too; a RuleTargetInput of our own passes its InputTransformer through unchanged.
     this.failedExecutionsRule.addTarget(
-      new targets.SnsTopic(this.topic, {
-        message: events.RuleTargetInput.fromText(
-          `milvus-l7 execution ${name} ended ${status}. The Fail state's Cause says what to do: ` +
-            `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`,
-        ),
-      }),
+      new targets.SnsTopic(this.topic, { message: new TransformerInput(alertInputTransformer(consoleOriginOf(Stack.of(this)))) }),
     );
 
     this.failedExecutionsAlarm = new cloudwatch.Alarm(this, "ExecutionsFailedAlarm", {
@@ -86,21 +83,45 @@ export class Alerting extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.failedExecutionsAlarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
-    if (!props.alarmTopicArn) {
-      // The topic's policy (CDK writes one for the EventBridge target and for enforceSSL) replaces SNS's
-      // default policy, so the alarm needs its own grant to publish.
-      this.topic.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: "CloudWatchAlarmPublish",
-          principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-          actions: ["sns:Publish"],
-          resources: [this.topic.topicArn],
-          conditions: { ArnEquals: { "aws:SourceArn": this.failedExecutionsAlarm.alarmArn } },
-        }),
-      );
-    }
+    this.alertOn(this.failedExecutionsAlarm);
 
     new CfnOutput(Stack.of(this), "AlertTopicArn", { description: "SNS topic for workflow failures", value: this.topic.topicArn });
   }
+
+  /** Publish this alarm's state changes to the alert topic. */
+  alertOn(alarm: cloudwatch.Alarm): void {
+    alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
+    if (this.ownTopic) {
+      this.alarms += 1;
+      // The topic's policy (CDK writes one for the EventBridge target and for enforceSSL) replaces SNS's default
+      // policy, so each alarm needs its own grant to publish.
+      this.topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: this.alarms === 1 ? "CloudWatchAlarmPublish" : `CloudWatchAlarmPublish${this.alarms}`,
+          principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+          actions: ["sns:Publish"],
+          resources: [this.topic.topicArn],
+          conditions: { ArnEquals: { "aws:SourceArn": alarm.alarmArn } },
+        }),
+      );
+    }
+  }
+}
+
+/** An InputTransformer given as is (RuleTargetInput.fromText would rebuild it from tokens). */
+class TransformerInput extends events.RuleTargetInput {
+  constructor(private readonly transformer: AlertInputTransformer) {
+    super();
+  }
+  bind(): events.RuleTargetInputProperties {
+    return { inputPathsMap: this.transformer.inputPathsMap, inputTemplate: this.transformer.inputTemplate };
+  }
+}
+
+/**
+ * The console's origin for the stack's region. An environment-agnostic stack (region unknown at synthesis) gets the
+ * commercial form; deploy with an explicit region for China or GovCloud (docs/deploy.md).
+ */
+export function consoleOriginOf(stack: Stack): string {
+  return Token.isUnresolved(stack.region) ? `https://${Aws.REGION}.console.aws.amazon.com` : consoleOrigin(stack.region);
 }

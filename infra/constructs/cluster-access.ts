@@ -17,10 +17,17 @@
 //   diagnose-targets    elbv2.k8s.aws targetgroupbindings list (a CRD `edit` does not aggregate)  — not granted;
 //                       it finds the target groups through ELB instead; core events list          — granted
 // The Kubernetes `edit` ClusterRole used in the aws-auth alternative grants the same (it aggregates `view`).
+//
+// With kubernetesAccess=rbac the entry carries a Kubernetes group and no access policy at all: the Role that
+// `milvus-l7 rbac` prints (functions/lib/kubernetes-access.ts, every verb tied to the step that sends it, the
+// Operator's `milvuses` included) is then all the role may do in the cluster. EKS evaluates RBAC bound to an access
+// entry's groups like any other subject (EKS User Guide, "Create access entries": kubernetesGroups).
 import { Aws, CfnOutput, Fn, Stack } from "aws-cdk-lib";
 import * as eks from "aws-cdk-lib/aws-eks";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
+import { certificateReaderGroup } from "../../functions/lib/kubernetes-access";
+import type { KubernetesAccess } from "../config";
 
 /** The Kubernetes user name the aws-auth mapping gives the role (access entries use the role's session ARN). */
 export const KUBERNETES_USERNAME = "milvus-l7";
@@ -31,6 +38,16 @@ export interface ClusterAccessProps {
   namespaces: string[];
   /** False for clusters whose authentication mode is CONFIG_MAP (access entries need API or API_AND_CONFIG_MAP). */
   createAccessEntry: boolean;
+  /** `edit-policy` (AmazonEKSEditPolicy in the namespaces) or `rbac` (the group only; default edit-policy). */
+  kubernetesAccess?: KubernetesAccess;
+  /** The Kubernetes group the rbac mode's access entry and aws-auth mapping give the role. */
+  kubernetesGroup?: string;
+  /**
+   * import-certificate's own role, which reads a cert-manager Secret when a request names one: its access entry has
+   * only the certificate readers' group and no access policy, so it reads nothing until a Secret Role is bound to
+   * that group (`milvus-l7 rbac --secret NS/NAME`), and the Kubernetes-facing role never reads Secrets through it.
+   */
+  certificateReaderRole?: iam.Role;
 }
 
 export class ClusterAccess extends Construct {
@@ -52,33 +69,61 @@ export class ClusterAccess extends Construct {
       }),
     );
 
+    const rbac = props.kubernetesAccess === "rbac";
+    const group = props.kubernetesGroup ?? KUBERNETES_USERNAME;
+    // What the cluster's owner runs once in rbac mode: the least-privilege Role, bound to the entry's group.
+    const rbacCommand = `npx milvus-l7 rbac ${props.namespaces.map((ns) => `--namespace ${ns}`).join(" ")} --group ${group} | kubectl apply -f -`;
     if (props.createAccessEntry) {
       this.accessEntry = new eks.CfnAccessEntry(this, "AccessEntry", {
         clusterName: props.clusterName,
         principalArn: props.role.roleArn,
         type: "STANDARD",
-        accessPolicies: [
-          {
-            policyArn: `arn:${Aws.PARTITION}:eks::aws:cluster-access-policy/AmazonEKSEditPolicy`,
-            accessScope: { type: "namespace", namespaces: props.namespaces },
-          },
-        ],
+        ...(rbac
+          ? { kubernetesGroups: [group] }
+          : {
+              accessPolicies: [
+                {
+                  policyArn: `arn:${Aws.PARTITION}:eks::aws:cluster-access-policy/AmazonEKSEditPolicy`,
+                  accessScope: { type: "namespace", namespaces: props.namespaces },
+                },
+              ],
+            }),
+      });
+    }
+
+    const readers = certificateReaderGroup(group);
+    if (props.createAccessEntry && props.certificateReaderRole) {
+      new eks.CfnAccessEntry(this, "CertificateReaderAccessEntry", {
+        clusterName: props.clusterName,
+        principalArn: props.certificateReaderRole.roleArn,
+        type: "STANDARD",
+        kubernetesGroups: [readers],
       });
     }
 
     // eksctl maps the role to a user in aws-auth; a RoleBinding per namespace then gives that user the
-    // built-in `edit` ClusterRole there — the ConfigMap equivalent of the namespace-scoped access entry.
-    const bindings = props.namespaces.map(
-      (ns) => `kubectl create rolebinding milvus-l7-edit --clusterrole=edit --user=${KUBERNETES_USERNAME} --namespace=${ns}`,
-    );
+    // built-in `edit` ClusterRole there — the ConfigMap equivalent of the namespace-scoped access entry. In rbac
+    // mode the mapping adds the group instead, and the printed Role is bound to it.
+    const bindings = rbac
+      ? [rbacCommand]
+      : props.namespaces.map((ns) => `kubectl create rolebinding milvus-l7-edit --clusterrole=edit --user=${KUBERNETES_USERNAME} --namespace=${ns}`);
     this.awsAuthCommand = Fn.join("", [
       `eksctl create iamidentitymapping --cluster ${props.clusterName} --region `,
       Aws.REGION,
       " --arn ",
       props.role.roleArn,
-      ` --username ${KUBERNETES_USERNAME} && `,
+      ` --username ${KUBERNETES_USERNAME}${rbac ? ` --group ${group}` : ""} && `,
       bindings.join(" && "),
+      ...(props.certificateReaderRole
+        ? [` && eksctl create iamidentitymapping --cluster ${props.clusterName} --region `, Aws.REGION, " --arn ", props.certificateReaderRole.roleArn, ` --username ${readers} --group ${readers}`]
+        : []),
     ]);
+    if (rbac) {
+      new CfnOutput(stack, "KubernetesRbacCommand", {
+        description: `Run this once (kubectl pointed at the cluster): applies the least-privilege Role and RoleBinding for the Kubernetes group ${group} in the Milvus namespace(s)`,
+        value: rbacCommand,
+      });
+    }
 
     new CfnOutput(stack, "KubernetesRoleArn", {
       description:
@@ -87,8 +132,10 @@ export class ClusterAccess extends Construct {
     });
     new CfnOutput(stack, "AwsAuthCommand", {
       description: props.createAccessEntry
-        ? "Only for clusters on the aws-auth ConfigMap (this stack also created an EKS access entry): grants the same namespace-scoped access"
-        : "Run this once (kubectl pointed at the cluster): maps the Lambdas' role in aws-auth and binds it to the edit ClusterRole in the Milvus namespace(s)",
+        ? `Only for clusters on the aws-auth ConfigMap (this stack also created an EKS access entry): grants the same ${rbac ? "group-based" : "namespace-scoped"} access`
+        : rbac
+          ? "Run this once (kubectl pointed at the cluster): maps the Lambdas' role in aws-auth to the Kubernetes group and applies the least-privilege Role for it"
+          : "Run this once (kubectl pointed at the cluster): maps the Lambdas' role in aws-auth and binds it to the edit ClusterRole in the Milvus namespace(s)",
       value: this.awsAuthCommand,
     });
   }

@@ -62,6 +62,24 @@ export class Registry extends Construct {
     );
   }
 
+  /**
+   * record-check: one TransactWriteItems of an UpdateItem (the drift check's fields of an existing record) and a
+   * conditional DeleteItem (its own lease).
+   */
+  grantCheckRecord(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: "RecordChecks", actions: ["dynamodb:UpdateItem"], resources: [this.table.tableArn] }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: "ReleaseLeaseOnCheck",
+        actions: ["dynamodb:DeleteItem"],
+        resources: [this.table.tableArn],
+        conditions: ONLY_LEASE_ITEMS,
+      }),
+    );
+  }
+
   /** target-lease: conditional PutItem (claim), consistent GetItem (who holds it), conditional DeleteItem (release). */
   grantLease(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(

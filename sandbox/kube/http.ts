@@ -7,6 +7,7 @@
 // staging/src/k8s.io/apiserver/pkg/authentication/request/union/union.go (the first authenticator that knows the token wins).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { authorize } from "./authz";
+import type { RbacObjects } from "./rbac";
 import type { AccessScope } from "./types";
 import { type Call, objectBody, rawBody, send } from "./call";
 import { methodNotAllowed, StatusError } from "./errors";
@@ -43,6 +44,8 @@ export class RequestRouter {
     private readonly url: () => string,
     /** The access scope of IAM principals now. */
     private readonly scope: () => AccessScope,
+    /** The stored Roles, ClusterRoles and bindings the RBAC authorizer evaluates. */
+    private readonly rbacObjects: RbacObjects,
   ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -115,7 +118,7 @@ export class RequestRouter {
     if (target.subresource && !(target.subresource === "status" && target.info.hasStatus)) {
       throw new StatusError(404, "NotFound", "the server could not find the requested resource", {});
     }
-    if (!call.fullAccess) authorize(call, target, this.scope());
+    if (!call.fullAccess) authorize(call, target, this.scope(), this.rbacObjects);
     const watch = ["true", "1"].includes(call.url.searchParams.get("watch") ?? "");
     switch (`${call.record.method} ${target.name ? "object" : "collection"}`) {
       case "GET collection":

@@ -6,7 +6,8 @@
 // /status subresource, and the Service registry's type-change rules and validation; plus what the AWS Load
 // Balancer Controller reads and registers (IngressClasses, its CRDs, Pods, admission webhook configurations, which
 // the stand-in calls), the watch cache's window (410 Expired, 504 Too large resource version), service-account
-// tokens for the sandbox's controllers and an EKS access-policy scope for IAM principals. Where it simplifies, the
+// tokens for the sandbox's controllers, and for IAM principals an EKS access-policy scope or access-entry groups
+// that the RBAC authorizer (rbac.ts) evaluates against the stored Roles and bindings. Where it simplifies, the
 // comment there says so; README.md in this folder lists each behaviour with the upstream source it was ported
 // from and what it leaves out.
 //
@@ -15,6 +16,7 @@ export { type AuthenticatorPartition, eksTokenAuthenticator, partitionOfRegion }
 export { serviceAccountUser } from "./authz";
 export type { Json, JsonObject } from "./json";
 export { kubeconfigYaml } from "./kubeconfig";
+export { type KubectlResult, kubectl, kubectlApply } from "./kubectl";
 export { loadMilvusDemoService, milvusProxyPod, seedMilvusRelease } from "./seed";
 export { startKubeApiServer } from "./server";
 export type {

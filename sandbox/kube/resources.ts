@@ -1,5 +1,5 @@
-// The resources the stand-in serves (Namespaces, Services, Pods, core/v1 Events, networking.k8s.io/v1 Ingresses and
-// IngressClasses, admission webhook configurations, and the custom resources of the Milvus Operator and the AWS Load
+// The resources the stand-in serves (Namespaces, Services, Pods, Secrets, core/v1 Events, networking.k8s.io/v1 Ingresses and
+// IngressClasses, admission webhook configurations, RBAC Roles and bindings, and the custom resources of the Milvus Operator and the AWS Load
 // Balancer Controller), with
 // what each one's registry and OpenAPI schema decide: scope, short names, the status subresource, selectable
 // fields, and the list semantics strategic merge patch and server-side apply need.
@@ -111,6 +111,24 @@ export const RESOURCES: ResourceInfo[] = [
     lists: metadataLists,
     mergeKeys: metadataMergeKeys,
   },
+  // core/v1 Secrets (pkg/registry/core/secret/strategy.go: no status, not created by PUT, SelectableFields adds
+  // `type`; storage.go sets no ReturnDeletedObject): what cert-manager writes a certificate into.
+  {
+    group: "",
+    version: "v1",
+    plural: "secrets",
+    singular: "secret",
+    kind: "Secret",
+    namespaced: true,
+    shortNames: [],
+    categories: [],
+    hasStatus: false,
+    allowCreateOnUpdate: false,
+    returnDeletedObject: false,
+    selectableFields: ["type"],
+    lists: metadataLists,
+    mergeKeys: metadataMergeKeys,
+  },
   {
     group: "networking.k8s.io",
     version: "v1",
@@ -216,7 +234,18 @@ export const RESOURCES: ResourceInfo[] = [
   // EKS Auto Mode's IngressClassParams (eks.amazonaws.com/v1, cluster-scoped; EKS user guide "Create an
   // IngressClass to configure an Application Load Balancer"; the CRD is not public: guess beyond name and scope).
   customResource("eks.amazonaws.com", "v1", "ingressclassparams", "ingressclassparams", "IngressClassParams", false, false),
+  // rbac.authorization.k8s.io/v1 (kubernetes/kubernetes v1.32.5 pkg/registry/rbac/{role,rolebinding,clusterrole,
+  // clusterrolebinding}/strategy.go: no status, DELETE answers a Status; rules and subjects are atomic lists), which
+  // the RBAC authorizer (authz.ts) evaluates for IAM principals with access-entry groups.
+  rbacResource("roles", "role", "Role", true),
+  rbacResource("rolebindings", "rolebinding", "RoleBinding", true),
+  rbacResource("clusterroles", "clusterrole", "ClusterRole", false),
+  rbacResource("clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false),
 ];
+
+function rbacResource(plural: string, singular: string, kind: string, namespaced: boolean): ResourceInfo {
+  return { ...builtinClusterScoped("rbac.authorization.k8s.io", plural, singular, kind, {}), namespaced };
+}
 
 function builtinClusterScoped(group: string, plural: string, singular: string, kind: string, keyed: Record<string, string>): ResourceInfo {
   const lists: Record<string, ListType> = { ...metadataLists };
@@ -298,6 +327,7 @@ export const RESOURCE_INGRESS = findResource("Ingress") as ResourceInfo;
 export const RESOURCE_NAMESPACE = findResource("Namespace") as ResourceInfo;
 export const RESOURCE_INGRESS_CLASS = findResource("IngressClass") as ResourceInfo;
 export const RESOURCE_POD = findResource("Pod") as ResourceInfo;
+export const RESOURCE_SECRET = findResource("Secret") as ResourceInfo;
 
 /** What a request's path names: a collection, an object or an object's subresource. */
 export interface Target {

@@ -43,7 +43,10 @@ class SandboxApiServer implements KubeApiServer {
     });
     const admission = new AdmissionChain(this.store);
     const rest = new RestHandlers(this.store, new WritePath(this.store, this.clock, this.mutations, admission), this.clock, admission);
-    this.router = new RequestRouter(options, this.requests, this.faults, rest, this.watches, () => this.url, () => this.scope);
+    this.router = new RequestRouter(options, this.requests, this.faults, rest, this.watches, () => this.url, () => this.scope, (kind, namespace) => {
+      const info = findResource(`${kind}.rbac.authorization.k8s.io`);
+      return info ? this.store.select(info, namespace) : [];
+    });
   }
 
   async start(): Promise<void> {
@@ -117,7 +120,7 @@ class SandboxApiServer implements KubeApiServer {
   }
 
   setAccessScope(scope: AccessScope): void {
-    this.scope = scope === "cluster" ? scope : { namespaces: [...scope.namespaces] };
+    this.scope = clone(scope);
   }
 
   compact(): void {

@@ -1,8 +1,12 @@
 // The stand-in's public types: what the sandbox, the tests and the benchmark see of it.
 import type { JsonObject } from "./json";
 
-/** `"cluster"` (an access policy with cluster scope) or the namespaces of a namespace-scoped association. */
-export type AccessScope = "cluster" | { namespaces: string[] };
+/**
+ * What an IAM principal's EKS access entry gives it: `"cluster"` (an access policy with cluster scope), the
+ * namespaces of a namespace-scoped association, or `{ kubernetesGroups }`: an entry with those Kubernetes groups and
+ * no access policy, so that only RBAC Roles bound to the groups (or to system:authenticated) grant anything.
+ */
+export type AccessScope = "cluster" | { namespaces: string[] } | { kubernetesGroups: string[] };
 
 export interface ManagedFieldsEntry {
   manager: string;
@@ -101,8 +105,10 @@ export interface KubeApiServer {
   /** Calls `listener` on every stored change (API writes and put()); returns an unsubscribe function. */
   onChange(listener: (event: WatchEvent) => void): () => void;
   /**
-   * The access every IAM principal (EKS token) gets, as an EKS access policy association's scope: "cluster" (the
-   * default) or namespaced resources in the listed namespaces only. Static service-account tokens keep full access.
+   * The access every IAM principal (EKS token) gets, as an EKS access entry gives it: an access policy of scope
+   * "cluster" (the default) or of the listed namespaces (namespaced resources there only), or `{ kubernetesGroups }`
+   * (no access policy: the RBAC objects stored bound to those groups decide). Static service-account tokens keep
+   * full access.
    */
   setAccessScope(scope: AccessScope): void;
   /** Drops the watch history up to now, as an etcd compaction: a watch from an older resourceVersion gets 410. */

@@ -337,3 +337,49 @@ export function validateIngressClass(obj: JsonObject, old: JsonObject | undefine
   }
   return errs;
 }
+
+// Secrets (pkg/apis/core/validation/validation.go ValidateSecret, ValidateSecretUpdate; pkg/apis/core/v1/defaults.go
+// SetDefaults_Secret), kubernetes/kubernetes v1.32. Only what a Secret of cert-manager's (kubernetes.io/tls) or an
+// Opaque one meets; the other types' rules (dockercfg, basic-auth, ssh-auth, service-account-token) are not modelled.
+
+/** core.MaxSecretSize: the sum of the decoded values. */
+const MAX_SECRET_SIZE = 1024 * 1024;
+/** IsConfigMapKey's characters (staging/src/k8s.io/apimachinery/pkg/util/validation). */
+const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+const CONFIG_KEY_MSG =
+  "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
+const STANDARD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** SetDefaults_Secret: a Secret without a type is Opaque. */
+export function defaultSecret(obj: JsonObject): void {
+  if (obj.type === undefined || obj.type === "") obj.type = "Opaque";
+}
+
+export function validateSecret(obj: JsonObject, old: JsonObject | undefined): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!old) errs.push(...nameErrors({ kind: "Secret" } as ResourceInfo, String(dig(obj, "metadata.name") ?? "")));
+  const data = isObject(obj.data) ? obj.data : {};
+  let size = 0;
+  for (const [key, value] of Object.entries(data)) {
+    if (key.length > 253) errs.push(invalidValue(`data[${key}]`, key, "must be no more than 253 characters"));
+    if (!CONFIG_KEY.test(key)) errs.push(invalidValue(`data[${key}]`, key, CONFIG_KEY_MSG));
+    // Simplification: the real apiserver fails to decode a []byte that is not standard base64 before validation
+    // (a 400 from the JSON decoder); here it is a field error on the key, the value redacted as upstream redacts it.
+    if (typeof value !== "string" || !STANDARD_BASE64.test(value)) {
+      errs.push(invalidValue(`data[${key}]`, "<secret contents redacted>", "must be base64-encoded"));
+      continue;
+    }
+    size += Buffer.from(value, "base64").length;
+  }
+  if (size > MAX_SECRET_SIZE) errs.push(invalidValue("data", "<secret contents redacted>", `Too long: must have at most ${MAX_SECRET_SIZE} bytes`));
+  const type = str(obj.type) ?? "Opaque";
+  // case core.SecretTypeTLS: both keys must exist (their values may be empty; the key/cert match is a TODO upstream).
+  if (type === "kubernetes.io/tls") {
+    for (const key of ["tls.crt", "tls.key"]) if (!(key in data)) errs.push(required(`data[${key}]`));
+  }
+  if (old) {
+    const before = str(old.type) ?? "Opaque";
+    if (type !== before) errs.push(invalidValue("type", type, "field is immutable"));
+  }
+  return errs;
+}

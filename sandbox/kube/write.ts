@@ -21,6 +21,7 @@ import {
   apiVersionOf,
   RESOURCE_INGRESS,
   RESOURCE_INGRESS_CLASS,
+  RESOURCE_SECRET,
   RESOURCE_NAMESPACE,
   RESOURCE_SERVICE,
   RESOURCES,
@@ -41,7 +42,7 @@ export class StaleRead extends Error {
   }
 }
 import type { KubeObject, MutationRecord } from "./types";
-import { defaultIngressClass, nameErrors, validateIngress, validateIngressClass, validateService } from "./validation";
+import { defaultIngressClass, defaultSecret, nameErrors, validateIngress, validateIngressClass, validateSecret, validateService } from "./validation";
 
 interface WriteOptions {
   call: Call;
@@ -131,6 +132,7 @@ export class WritePath {
     if (subresource !== "status") {
       if (info === RESOURCE_SERVICE) this.prepareService(obj, old);
       if (info === RESOURCE_INGRESS_CLASS) defaultIngressClass(obj);
+      if (info === RESOURCE_SECRET) defaultSecret(obj);
       if (info === RESOURCE_INGRESS || info.custom) {
         const specChanged = !old || !deepEqual(obj.spec, old.spec);
         meta.generation = Number(oldMeta.generation ?? 0) + (specChanged ? 1 : 0);
@@ -142,7 +144,9 @@ export class WritePath {
             ? validateIngress(obj, old)
             : info === RESOURCE_INGRESS_CLASS
               ? validateIngressClass(obj, old)
-              : old
+              : info === RESOURCE_SECRET
+                ? validateSecret(obj, old)
+                : old
                 ? []
                 : nameErrors(info, name);
       if (errors.length > 0) throw invalid(info, name, errors);

@@ -9,6 +9,10 @@ import { ingressDeleting } from "./ingress-lifecycle";
 import { milvusAuth, milvusAuthMissing, milvusAuthToken, milvusAuthWrong } from "./milvus-auth";
 import { milvusClusterV1alpha1, milvusOperator } from "./milvus-operator";
 import { renewal } from "./renewal";
+import { expiring } from "./expiry";
+import { certManager } from "./cert-manager";
+import { drift, driftClean } from "./drift";
+import { rbac } from "./rbac";
 import type { Scenario } from "./scenario";
 import { chinaRegion } from "./partitions";
 import { sourceRangesAnnotation } from "./service-shapes";
@@ -19,6 +23,10 @@ export type { ClusterAfterRun, IngressState, Scenario, ScenarioContext, Scenario
 export const SCENARIOS: readonly Scenario[] = [
   deploy,
   renewal,
+  expiring,
+  certManager,
+  drift,
+  driftClean,
   rollback,
   badRequest,
   dns,
@@ -39,6 +47,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ingressClassParamsOverride,
   serviceAnnotationOverride,
   ingressGroupConflict,
+  rbac,
 ];
 
 /** What `milvus-l7 demo` shows without --scenario. */

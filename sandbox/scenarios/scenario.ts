@@ -1,7 +1,7 @@
 // What a demo scenario is: a named story about one thing milvus-l7 does, told by running the real ASL and the
 // real handlers in the sandbox (through sandbox.run) once or several times, with each run's outcome and what the
 // cluster looked like right after it. `milvus-l7 demo --scenario NAME` runs one and prints its runs.
-import type { Sandbox, SandboxOptions } from "../index";
+import type { Sandbox, SandboxOptions, SandboxRun } from "../index";
 import type { RunOptions, WorkflowRun } from "../workflow";
 
 /** The demo's Milvus release: the Service the sandbox seeds, and the Ingress the sandbox's requests name. */
@@ -19,12 +19,19 @@ export interface ClusterAfterRun {
   ingress: IngressState;
   /** What milvus-l7 wrote to the cluster during the run, oldest first: `apply Ingress milvus/milvus-demo` … */
   changes: string[];
+  /**
+   * Mutating requests (POST, PUT, PATCH, DELETE) the apiserver received during the run, from anyone: milvus-l7, the
+   * load balancer controller (status, events), the Operator. Counted as received, refused ones too, so that "0" means
+   * the run caused no write attempt at all (a clean drift check).
+   */
+  kubernetesWrites: number;
 }
 
 export interface ScenarioRun {
   /** What this run is, in the scenario's story: "first deployment", "renewal" … */
   label: string;
-  run: WorkflowRun;
+  /** With `alerts`: what the run would have published to the alert topic. */
+  run: SandboxRun;
   wallMs: number;
   cluster: ClusterAfterRun;
   /** Anything else the scenario looked up after the run to show its point (a DNS record, …). */
@@ -54,6 +61,7 @@ export interface Scenario {
 }
 
 const MILVUS_L7 = "milvus-l7";
+const MUTATING_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /**
  * One sandbox.run, timed, with the cluster as it is after it; `observe` adds what else the scenario looks up (and
@@ -69,6 +77,7 @@ export async function observedRun(
   service: string = DEMO_TARGET.service,
 ): Promise<ScenarioRun> {
   const writesBefore = sandbox.kube.mutations.length;
+  const requestsBefore = sandbox.kube.requests.length;
   const started = Date.now();
   const run = await sandbox.run(input, ctx.starting(label));
   const wallMs = Date.now() - started;
@@ -86,6 +95,7 @@ export async function observedRun(
       serviceType: serviceAfter?.spec?.type,
       ingress: demoIngressState(sandbox),
       changes,
+      kubernetesWrites: sandbox.kube.requests.slice(requestsBefore).filter((r) => MUTATING_METHODS.has(r.method)).length,
     },
     ...(observed ? { observed } : {}),
   };

@@ -122,6 +122,12 @@ const SCHEMAS: Record<string, Schema> = {
     oneOf: [
       object({ secretsManager: object({ secretId: text() }) }),
       object({ s3: object({ bucket: text(), certificateKey: text(), chainKey: text(), privateKeyKey: text() }) }),
+      object({
+        kubernetesSecret: object(
+          { cluster: object({ name: text(), region: text() }), namespace: text(), name: text() },
+          "A kubernetes.io/tls Secret (cert-manager's) in the target's cluster: a reference, never its data.",
+        ),
+      }),
     ],
   },
   FieldIssue: object({

@@ -51,6 +51,10 @@ export const FIELD_MEANINGS: Readonly<Record<string, string>> = {
   "certificate.source.s3.certificateKey": "Object name of the leaf certificate.",
   "certificate.source.s3.chainKey": "Object name of the chain: the leaf's issuers, in order.",
   "certificate.source.s3.privateKeyKey": "Object name of the (unencrypted) private key.",
+  "certificate.source.kubernetesSecret":
+    "A `kubernetes.io/tls` Secret in the request's cluster, as cert-manager writes it for a Certificate (its `spec.secretName`): `tls.crt` (the leaf, then its chain), `tls.key`, and optionally `ca.crt` (the root, used when `tls.crt` stops short of it). import-certificate reads it with one `get` of this Secret; grant that with `milvus-l7 rbac --secret NAMESPACE/NAME`.",
+  "certificate.source.kubernetesSecret.namespace": "The Secret's namespace (a DNS-1123 label; need not be Milvus's).",
+  "certificate.source.kubernetesSecret.name": "The Secret's name (a DNS-1123 subdomain).",
   cutover:
     "`after-verify`: keep the Layer-4 load balancer until the ALB path is proven, then switch the Service to `ClusterIP` (no downtime). `before-ingress`: the Milvus guide's order (Milvus is unreachable from outside until the ALB serves).",
   waitForAddressMinutes:

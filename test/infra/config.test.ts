@@ -19,9 +19,13 @@ describe("parseConfig", () => {
       vpc: undefined,
       alarmEmail: undefined,
       alarmTopicArn: undefined,
+      expiryWarningDays: 14,
       createAccessEntry: true,
+      kubernetesAccess: "edit-policy",
+      kubernetesGroup: "milvus-l7",
       logRetention: RetentionDays.ONE_MONTH,
       api: { vpcEndpointIds: [], rateLimit: 10, burstLimit: 20, setAccountLogsRole: false },
+      checkSchedule: "rate(1 day)",
     });
   });
 
@@ -78,6 +82,8 @@ describe("parseConfig", () => {
     [{ alarmEmail: "nobody" }, /"alarmEmail" is "nobody": must be an e-mail address/],
     [{ alarmTopicArn: "arn:aws:sqs:us-east-2:123456789012:q" }, /"alarmTopicArn" .*must be an SNS topic ARN/],
     [{ createAccessEntry: "no" }, /"createAccessEntry" is "no": must be true or false/],
+    [{ kubernetesAccess: "admin" }, /"kubernetesAccess" is "admin": must be one of edit-policy, rbac/],
+    [{ kubernetesGroup: "system:masters" }, /"kubernetesGroup" is "system:masters": must be a Kubernetes group name .*not starting with "system:"/],
     [{ logRetentionDays: 31 }, /"logRetentionDays" is 31: must be one of .*30.*/],
     [{ milvusNamespaces: "[not json" }, /"milvusNamespaces" is not a valid JSON list/],
     [{ apiVpcEndpointIds: "vpc-0123456789abcdef0" }, /"apiVpcEndpointIds" has "vpc-0123456789abcdef0": each item must be an interface VPC endpoint id/],
@@ -88,6 +94,33 @@ describe("parseConfig", () => {
   ])("rejects %j with a message that names the key", (ctx, message) => {
     expect(() => parseConfig(read(ctx))).toThrow(ConfigError);
     expect(() => parseConfig(read(ctx))).toThrow(message);
+  });
+
+  it("reads the cluster access mode and its group", () => {
+    expect(parseConfig(read({ kubernetesAccess: "rbac" }))).toMatchObject({ kubernetesAccess: "rbac", kubernetesGroup: "milvus-l7" });
+    expect(parseConfig(read({ kubernetesAccess: "rbac", kubernetesGroup: "platform-milvus" })).kubernetesGroup).toBe("platform-milvus");
+  });
+
+  it("reads the drift check's schedule: rate or cron expressions, off for none, anything else refused naming the forms", () => {
+    expect(parseConfig(read({ checkSchedule: "rate(12 hours)" })).checkSchedule).toBe("rate(12 hours)");
+    expect(parseConfig(read({ checkSchedule: "rate(1 hour)" })).checkSchedule).toBe("rate(1 hour)");
+    expect(parseConfig(read({ checkSchedule: "cron(0 6 * * ? *)" })).checkSchedule).toBe("cron(0 6 * * ? *)");
+    expect(parseConfig(read({ checkSchedule: "off" })).checkSchedule).toBeUndefined();
+    for (const bad of ["daily", "rate(1 days)", "rate(2 day)", "rate(0 hours)", "cron(0 6 * *)", 24]) {
+      expect(() => parseConfig(read({ checkSchedule: bad })), String(bad)).toThrow(
+        /^milvus-l7 context "checkSchedule" is .*: must be "off", rate\(N unit\)/,
+      );
+    }
+  });
+
+  it("reads the expiry threshold in whole days, 1 to 365, refusing anything else by name", () => {
+    expect(parseConfig(read({ expiryWarningDays: "21" })).expiryWarningDays).toBe(21);
+    expect(parseConfig(read({ expiryWarningDays: 7 })).expiryWarningDays).toBe(7);
+    for (const bad of ["0", "366", "two weeks", 1.5, -3]) {
+      expect(() => parseConfig(read({ expiryWarningDays: bad })), String(bad)).toThrow(
+        /^milvus-l7 context "expiryWarningDays" must be a whole number of days from 1 to 365/,
+      );
+    }
   });
 
   it("reads booleans from the command line's strings", () => {

@@ -58,6 +58,7 @@ describe("IAM", () => {
         "acm:ImportCertificate",
         "acm:ListCertificates",
         "acm:ListTagsForCertificate",
+        "eks:DescribeCluster",
         "kms:Decrypt",
         "s3:GetObject",
         "secretsmanager:GetSecretValue",
@@ -66,6 +67,8 @@ describe("IAM", () => {
     for (const a of ["acm:ImportCertificate", "acm:AddTagsToCertificate", "acm:DescribeCertificate", "acm:GetCertificate", "acm:ListTagsForCertificate"]) {
       expect(byAction.get(a)?.Resource.map(render), a).toEqual([ACM_CERTIFICATES]);
     }
+    // A kubernetesSecret source is read in the one configured cluster.
+    expect(byAction.get("eks:DescribeCluster")?.Resource.map(render)).toEqual([CLUSTER_ARN]);
     // The one Resource "*": ListCertificates, alone in its statement.
     expect(byAction.get("acm:ListCertificates")?.Action).toEqual(["acm:ListCertificates"]);
     expect(byAction.get("acm:ListCertificates")?.Resource).toEqual(["*"]);
@@ -92,6 +95,13 @@ describe("IAM", () => {
   it("record-deployment: PutItem on the table, DeleteItem of lease items only (its TransactWriteItems)", () => {
     expect(grants("recordDeployment")).toEqual([
       [["dynamodb:PutItem"], [`{${tableId()}.Arn}`], undefined],
+      [["dynamodb:DeleteItem"], [`{${tableId()}.Arn}`], { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["lease#*"] } }],
+    ]);
+  });
+
+  it("record-check: UpdateItem on the table, DeleteItem of lease items only (its TransactWriteItems)", () => {
+    expect(grants("recordCheck")).toEqual([
+      [["dynamodb:UpdateItem"], [`{${tableId()}.Arn}`], undefined],
       [["dynamodb:DeleteItem"], [`{${tableId()}.Arn}`], { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["lease#*"] } }],
     ]);
   });
@@ -148,7 +158,7 @@ describe("IAM", () => {
     ]);
   });
 
-  it("the Kubernetes-facing role may only describe the one cluster, read target health (and write its five log groups)", () => {
+  it("the Kubernetes-facing role may only describe the one cluster, read target health (and write its six log groups)", () => {
     const statements = nonLogStatements("kubernetes");
     expect(statements.map((st) => [st.Sid, st.Action, st.Resource.map(render)])).toEqual([
       // diagnose-targets: ELB's Describe actions support no resource-level permissions.
@@ -159,14 +169,14 @@ describe("IAM", () => {
       ],
       ["DescribeMilvusCluster", ["eks:DescribeCluster"], [CLUSTER_ARN]],
     ]);
-    expect(statementsOf("kubernetes").length - statements.length).toBe(5);
+    expect(statementsOf("kubernetes").length - statements.length).toBe(6);
     // The wildcard is acknowledged in cdk-nag with its reason, on the role that holds it.
     const acknowledgements = fx
       .s()
       .stack.roles.kubernetes.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
       .map((m) => JSON.stringify(m.data));
     expect(acknowledgements.join(" ")).toMatch(/AwsSolutions-IAM5\[Resource::\*\].*DescribeTargetHealth .*support no resource-level permissions/);
-    expect([...KUBERNETES_STEPS].sort()).toEqual(["apply-ingress", "diagnose-targets", "get-ingress-status", "patch-service", "remove-ingress"]);
+    expect([...KUBERNETES_STEPS].sort()).toEqual(["apply-ingress", "check-target", "diagnose-targets", "get-ingress-status", "patch-service", "remove-ingress"]);
     for (const step of KUBERNETES_STEPS) {
       expect(fx.s().template.findResources("AWS::Lambda::Function")[fnId(step)]?.Properties.Role).toEqual({ "Fn::GetAtt": [roleId("kubernetes"), "Arn"] });
     }
@@ -181,8 +191,9 @@ describe("IAM", () => {
     expect([...byRole.values()].map((names) => names.sort().join(",")).sort()).toEqual(
       [
         "api",
-        "apply-ingress,diagnose-targets,get-ingress-status,patch-service,remove-ingress",
+        "apply-ingress,check-target,diagnose-targets,get-ingress-status,patch-service,remove-ingress",
         "import-certificate",
+        "record-check",
         "record-deployment",
         "resolve-request",
         "target-lease",

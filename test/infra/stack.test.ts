@@ -15,6 +15,7 @@ import {
   failedExecutionPattern,
   s3CertificateObjectPatterns,
 } from "../../functions/lib/event-patterns";
+import { alertInputTransformer } from "../../functions/lib/alert-message";
 import { DEFAULT_WATCH_SECONDS } from "../../functions/lib/polling";
 import { REGISTRY_TABLE } from "../../functions/lib/registry";
 import { ESM_REQUIRE_BANNER } from "../../infra/bundling";
@@ -22,7 +23,7 @@ import { parseConfig } from "../../infra/config";
 import { API_STAGE } from "../../infra/constructs/http-api";
 import { STEP_NAMES as STEPS, stepNamed } from "../../statemachine/steps";
 import { ASL_PATH } from "../../infra/paths";
-import { cfnLint, identityStatements, logicalIdOf, policyOfRole, render } from "./synth";
+import { type CfnTemplate, cfnLint, identityStatements, logicalIdOf, policyOfRole, render } from "./synth";
 import { CONTEXT, STATE_MACHINE_NAME, synthesizedStack } from "./stack-fixture";
 
 const fx = synthesizedStack({ bundle: true });
@@ -32,7 +33,7 @@ const { fnId, apiFnId, stateMachineId, tableId, envOf, roleId } = fx;
 describe("Lambda functions", () => {
   it("are one function per workflow step plus the API's, on nodejs22.x / arm64 with the Powertools environment", () => {
     const fns = fx.s().template.findResources("AWS::Lambda::Function");
-    expect(STEPS).toHaveLength(11);
+    expect(STEPS).toHaveLength(13);
     expect(Object.keys(fns).sort()).toEqual([...STEPS.map(fnId), apiFnId()].sort());
     for (const [step, id] of [...STEPS.map((step) => [step, fnId(step)]), ["api", apiFnId()]]) {
       const props = fns[id as string]?.Properties;
@@ -74,6 +75,8 @@ describe("Lambda functions", () => {
       { bucket: "milvus-certs", prefix: "cert-manager" },
       { bucket: "other-certs", prefix: "" },
     ]);
+    // The renewals' expiry threshold (functions/resolve-request/handler.ts): the default, as the context sets none.
+    expect(resolve.EXPIRY_WARNING_DAYS).toBe("14");
     expect(envOf(apiFnId())).toMatchObject({ STATE_MACHINE_ARN: { Ref: stateMachineId() }, REGISTRY_TABLE_NAME: table });
     for (const step of ["import-certificate", "apply-ingress", "verify-connection", "patch-service", "remove-ingress", "upsert-dns"] as const) {
       expect(envOf(fnId(step)).REGISTRY_TABLE_NAME, step).toBeUndefined();
@@ -202,7 +205,7 @@ describe("state machine", () => {
     expect(props.LoggingConfiguration.IncludeExecutionData).toBe(false);
   });
 
-  it("inlines the ASL file and substitutes every $-placeholder (all 11) with one of its functions", () => {
+  it("inlines the ASL file and substitutes every $-placeholder (all 13) with one of its functions", () => {
     const props = stateMachine();
     const definition = render(props.DefinitionString);
     const aslText = readFileSync(ASL_PATH, "utf8");
@@ -210,7 +213,7 @@ describe("state machine", () => {
 
     const used = new Set([...definition.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1] as string));
     expect(used).toEqual(new Set(STEPS.map((step) => stepNamed(step).resource)));
-    expect(used.size).toBe(11);
+    expect(used.size).toBe(13);
     const substitutions = props.DefinitionSubstitutions as Record<string, unknown>;
     expect(new Set(Object.keys(substitutions))).toEqual(used);
     for (const step of STEPS) {
@@ -268,8 +271,10 @@ describe("deployments registry", () => {
 
 describe("renewal triggers", () => {
   const rules = () =>
-    Object.entries(fx.s().template.findResources("AWS::Events::Rule")).filter(([, r]) =>
-      (r.Properties.Targets as { Arn: unknown }[]).some((t) => JSON.stringify(t.Arn) === JSON.stringify({ Ref: stateMachineId() })),
+    Object.entries(fx.s().template.findResources("AWS::Events::Rule")).filter(
+      ([, r]) =>
+        r.Properties.EventPattern !== undefined &&
+        (r.Properties.Targets as { Arn: unknown }[]).some((t) => JSON.stringify(t.Arn) === JSON.stringify({ Ref: stateMachineId() })),
     );
 
   it("one rule per shared pattern: ACM Approaching Expiration, and S3 Object Created per configured bucket", () => {
@@ -297,6 +302,29 @@ describe("renewal triggers", () => {
         { Arn: { Ref: stateMachineId() }, Id: "Target0", RoleArn: { "Fn::GetAtt": [roleLogicalId, "Arn"] } },
       ]);
     }
+  });
+});
+
+describe("drift check schedule", () => {
+  const scheduled = () =>
+    Object.entries(fx.s().template.findResources("AWS::Events::Rule")).filter(([, r]) => r.Properties.ScheduleExpression !== undefined);
+
+  it("one rule on rate(1 day) starts the state machine with {\"check\": {}} through a role that may only start it", () => {
+    const rules = scheduled();
+    expect(rules).toHaveLength(1);
+    const [, rule] = rules[0] as [string, { Properties: Record<string, unknown> }];
+    expect(rule.Properties.ScheduleExpression).toBe("rate(1 day)");
+    expect(rule.Properties.State).toBe("ENABLED");
+    const schedule = fx.s().stack.checkSchedule;
+    expect(schedule).toBeDefined();
+    const roleLogicalId = logicalIdOf(fx.s().stack, schedule?.role as never);
+    expect(rule.Properties.Targets).toEqual([
+      { Arn: { Ref: stateMachineId() }, Id: "Target0", Input: JSON.stringify({ check: {} }), RoleArn: { "Fn::GetAtt": [roleLogicalId, "Arn"] } },
+    ]);
+    const json = fx.s().template.toJSON() as CfnTemplate;
+    const policy = policyOfRole(json, roleLogicalId);
+    const statements = identityStatements(json).filter((st) => st.policy === policy);
+    expect(statements.map((st) => [st.Effect, st.Action, st.Resource.map(render)])).toEqual([["Allow", ["states:StartExecution"], [render({ Ref: stateMachineId() })]]]);
   });
 });
 
@@ -367,9 +395,12 @@ describe("HTTP API", () => {
 });
 
 describe("cluster access", () => {
+  const entryOf = (role: "kubernetes" | "importCertificate") =>
+    Object.values(fx.s().template.findResources("AWS::EKS::AccessEntry")).find((e) => JSON.stringify(e.Properties.PrincipalArn).includes(roleId(role)))?.Properties;
+
   it("an access entry gives the Kubernetes-facing role AmazonEKSEditPolicy in the Milvus namespaces only", () => {
-    fx.s().template.resourceCountIs("AWS::EKS::AccessEntry", 1);
-    const entry = Object.values(fx.s().template.findResources("AWS::EKS::AccessEntry"))[0]?.Properties;
+    fx.s().template.resourceCountIs("AWS::EKS::AccessEntry", 2);
+    const entry = entryOf("kubernetes");
     expect(entry.ClusterName).toBe("milvus-prod");
     expect(entry.Type).toBe("STANDARD");
     expect(entry.PrincipalArn).toEqual({ "Fn::GetAtt": [roleId("kubernetes"), "Arn"] });
@@ -379,13 +410,21 @@ describe("cluster access", () => {
     expect(entry.AccessPolicies[0].AccessScope).toEqual({ Type: "namespace", Namespaces: ["milvus", "milvus-staging"] });
   });
 
+  it("import-certificate's own entry has only the certificate readers' group: it reads no Secret until one is bound", () => {
+    const entry = entryOf("importCertificate");
+    expect(entry.KubernetesGroups).toEqual(["milvus-l7-certificates"]);
+    expect(entry.AccessPolicies).toBeUndefined();
+  });
+
   it("outputs the role and the aws-auth command for ConfigMap clusters", () => {
     const outputs = fx.s().json.Outputs ?? {};
     expect(outputs.KubernetesRoleArn?.Value).toEqual({ "Fn::GetAtt": [roleId("kubernetes"), "Arn"] });
     expect(render(outputs.AwsAuthCommand?.Value)).toBe(
       `eksctl create iamidentitymapping --cluster milvus-prod --region {AWS::Region} --arn {${roleId("kubernetes")}.Arn} --username milvus-l7` +
         " && kubectl create rolebinding milvus-l7-edit --clusterrole=edit --user=milvus-l7 --namespace=milvus" +
-        " && kubectl create rolebinding milvus-l7-edit --clusterrole=edit --user=milvus-l7 --namespace=milvus-staging",
+        " && kubectl create rolebinding milvus-l7-edit --clusterrole=edit --user=milvus-l7 --namespace=milvus-staging" +
+        ` && eksctl create iamidentitymapping --cluster milvus-prod --region {AWS::Region} --arn {${roleId("importCertificate")}.Arn}` +
+        " --username milvus-l7-certificates --group milvus-l7-certificates",
     );
   });
 });
@@ -457,6 +496,60 @@ describe("alerting", () => {
   });
 });
 
+describe("dashboard and alarms", () => {
+  const topicId = () => Object.keys(fx.s().template.findResources("AWS::SNS::Topic"))[0] as string;
+
+  it("the failure alert's message is functions/lib/alert-message.ts's InputTransformer, with the console of the stack's region", () => {
+    const target = Object.values(fx.s().template.findResources("AWS::Events::Rule"))
+      .flatMap((r) => r.Properties.Targets as { Arn: unknown; InputTransformer?: { InputPathsMap: unknown; InputTemplate: unknown } }[])
+      .find((t) => JSON.stringify(t.Arn) === JSON.stringify({ Ref: topicId() }));
+    const origin = render(target?.InputTransformer?.InputTemplate).match(/(https:\/\/[^/]+)\/states\//)?.[1] ?? "";
+    const expected = alertInputTransformer(origin);
+    expect(target?.InputTransformer?.InputPathsMap).toEqual(expected.inputPathsMap);
+    expect(render(target?.InputTransformer?.InputTemplate)).toBe(expected.inputTemplate);
+    expect(expected.inputTemplate).toContain("<cause>");
+  });
+
+  it("an alarm on the lowest days to expiry over all targets, below the renewals' threshold, to the topic", () => {
+    fx.s().template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "milvus-l7",
+      MetricName: "DaysToExpiry",
+      Dimensions: [{ Name: "service", Value: "milvus-l7" }],
+      Statistic: "Minimum",
+      Period: 86400,
+      Threshold: 14,
+      ComparisonOperator: "LessThanThreshold",
+      TreatMissingData: "notBreaching",
+      AlarmActions: [{ Ref: topicId() }],
+    });
+  });
+
+  it("an alarm on drift found, to the topic", () => {
+    fx.s().template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "milvus-l7",
+      MetricName: "DriftFound",
+      Statistic: "Sum",
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      TreatMissingData: "notBreaching",
+      AlarmActions: [{ Ref: topicId() }],
+    });
+  });
+
+  it("a dashboard of runs by outcome, verification latency, days to expiry and drift, linked from the outputs", () => {
+    const dashboards = fx.s().template.findResources("AWS::CloudWatch::Dashboard");
+    const [id, dashboard] = Object.entries(dashboards)[0] ?? [];
+    expect(Object.keys(dashboards)).toHaveLength(1);
+    const body = render(dashboard?.Properties.DashboardBody);
+    for (const text of ["ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted", "VerificationLatency", "p90", "DaysToExpiry", "DriftFound"]) {
+      expect(body, text).toContain(text);
+    }
+    const url = render(fx.s().json.Outputs?.DashboardUrl?.Value);
+    expect(url).toMatch(/^https:\/\/.*console\.aws\.amazon\.com\/cloudwatch\/home\?region=.*#dashboards:name=/);
+    expect(url).toContain(`{${id}}`);
+  });
+});
+
 describe("outputs", () => {
   it("state machine, every function name, the registry, the API and cluster access", () => {
     const outputs = fx.s().json.Outputs ?? {};
@@ -469,6 +562,7 @@ describe("outputs", () => {
     expect(Object.keys(outputs).sort()).toEqual(
       [
         "AlertTopicArn",
+        "DashboardUrl",
         "ApiFunctionName",
         "ApiId",
         "ApiUrl",
@@ -478,6 +572,8 @@ describe("outputs", () => {
         "StateMachineArn",
         "StateMachineName",
         "ApplyIngressFunctionName",
+        "CheckTargetFunctionName",
+        "RecordCheckFunctionName",
         "DiagnoseTargetsFunctionName",
         "GetIngressStatusFunctionName",
         "ImportCertificateFunctionName",

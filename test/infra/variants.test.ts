@@ -85,8 +85,8 @@ describe("private setup: Lambdas in the VPC, a PRIVATE API, the API Gateway logs
     );
     const { kubernetes, verifyConnection, importCertificate, resolveRequest } = s.stack.roles;
     const policy = (role: typeof kubernetes) => policyOfRole(s.json, logicalIdOf(s.stack, role));
-    expect(eniPolicies).toEqual(new Set([policy(kubernetes), policy(verifyConnection)]));
-    expect(eniPolicies.has(policy(importCertificate))).toBe(false);
+    // import-certificate reads a kubernetesSecret source through the (possibly private) cluster endpoint.
+    expect(eniPolicies).toEqual(new Set([policy(kubernetes), policy(verifyConnection), policy(importCertificate)]));
     expect(eniPolicies.has(policy(resolveRequest))).toBe(false);
   });
 
@@ -148,7 +148,8 @@ describe("cluster on the aws-auth ConfigMap (createAccessEntry=false)", () => {
   it("creates no access entry but still lets the role describe the cluster", () => {
     s.template.resourceCountIs("AWS::EKS::AccessEntry", 0);
     const describe = identityStatements(s.json).filter((st) => st.Action.includes("eks:DescribeCluster"));
-    expect(describe.map((st) => st.Resource.map(render))).toEqual([["arn:{AWS::Partition}:eks:{AWS::Region}:{AWS::AccountId}:cluster/legacy"]]);
+    // The Kubernetes-facing role, and import-certificate's (for a kubernetesSecret source).
+    expect(describe.map((st) => st.Resource.map(render))).toEqual(Array(2).fill(["arn:{AWS::Partition}:eks:{AWS::Region}:{AWS::AccountId}:cluster/legacy"]));
   });
 
   it("outputs the command to run instead, one RoleBinding per namespace", () => {
@@ -161,6 +162,39 @@ describe("cluster on the aws-auth ConfigMap (createAccessEntry=false)", () => {
       "kubectl create rolebinding milvus-l7-edit --clusterrole=edit --user=milvus-l7 --namespace=milvus-b",
     ]);
   });
+});
+
+describe("least-privilege cluster access (kubernetesAccess=rbac)", () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synthesize({ clusterName: "milvus-rbac", milvusNamespaces: "milvus-a,milvus-b", kubernetesAccess: "rbac", kubernetesGroup: "platform-milvus" }, { bundle: false });
+  });
+  afterAll(() => s?.cleanup());
+
+  it("creates the access entry with the Kubernetes group and no access policy", () => {
+    const entries = Object.values(s.template.findResources("AWS::EKS::AccessEntry")).map((e) => e.Properties);
+    // The Kubernetes-facing role's, and import-certificate's own (the certificate readers' group).
+    expect(entries.map((e) => e.KubernetesGroups)).toEqual([["platform-milvus"], ["platform-milvus-certificates"]]);
+    expect(entries[0]).toMatchObject({ ClusterName: "milvus-rbac", Type: "STANDARD" });
+    for (const entry of entries) expect(entry).not.toHaveProperty("AccessPolicies");
+  });
+
+  it("outputs the commands that bind the printed Role to that group (access entry and aws-auth)", () => {
+    expect(s.json.Outputs?.KubernetesRbacCommand?.Value).toBe(
+      "npx milvus-l7 rbac --namespace milvus-a --namespace milvus-b --group platform-milvus | kubectl apply -f -",
+    );
+    const command = render(s.json.Outputs?.AwsAuthCommand?.Value);
+    expect(command).toMatch(/--username milvus-l7 --group platform-milvus && npx milvus-l7 rbac --namespace milvus-a --namespace milvus-b --group platform-milvus \| kubectl apply -f - && /);
+    expect(command).toMatch(/--username platform-milvus-certificates --group platform-milvus-certificates$/);
+    expect(command).not.toContain("--clusterrole=edit");
+  });
+
+  it("passes cdk-nag and cfn-lint", async () => {
+    const report = new AwsSolutionsChecks(s.app).validateScope(s.app);
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+    const errors = (await cfnLint(s.templatePath)).filter((f) => f.Level === "Error");
+    expect(errors.map((f) => `${f.Rule.Id} ${f.Message}`)).toEqual([]);
+  }, 180_000);
 });
 
 describe("an existing alert topic (alarmTopicArn)", () => {
@@ -218,7 +252,10 @@ describe("the bare defaults (a clean clone's `cdk synth`)", () => {
   });
 
   it("has the ACM renewal rule but no S3 rule, and resolve-request knows no certificate locations", () => {
-    const patterns = Object.values(s.template.findResources("AWS::Events::Rule")).map((r) => r.Properties.EventPattern);
+    // Event-pattern rules only: the drift check's schedule has a ScheduleExpression instead.
+    const patterns = Object.values(s.template.findResources("AWS::Events::Rule"))
+      .map((r) => r.Properties.EventPattern)
+      .filter((p) => p !== undefined);
     expect(patterns.filter((p) => p.source?.[0] === "aws.s3")).toEqual([]);
     expect(patterns).toContainEqual(acmExpiringPattern());
     const fns = s.template.findResources("AWS::Lambda::Function");

@@ -36,10 +36,12 @@ interface RunSummary {
   serviceTypeInCluster?: string;
   ingressInCluster: string;
   changesInCluster: string[];
+  kubernetesWrites: number;
   transitions: number;
   wallMs: number;
   error?: string;
   cause?: string;
+  alerts?: string[];
   observed?: Record<string, unknown>;
 }
 interface Summary extends RunSummary {
@@ -132,6 +134,92 @@ const OUTCOMES: Record<string, (code: number, s: Summary) => void> = {
     expect(deployed?.changesInCluster).toEqual(DEPLOYED_CHANGES);
     expect(renewed?.changesInCluster).toEqual([]);
     expect(renewed?.serviceTypeInCluster).toBe("ClusterIP");
+  },
+
+  expiring(code, s) {
+    expect(code).toBe(1);
+    const [deployed, renewal] = s.runs ?? [];
+    expect(s.runs?.map((r) => [r.label, r.status, r.error])).toEqual([
+      ["first deployment", "SUCCEEDED", undefined],
+      ["renewal", "FAILED", "CertificateExpiring"],
+    ]);
+    // A successful deployment alerts nobody; the renewal that found nothing newer does, with the days left.
+    expect(deployed?.alerts).toBeUndefined();
+    expect(renewal?.cause).toMatch(/^Certificate arn:aws:acm:\S+ expires in 10 days \(notAfter [^)]+\) and its source, secret arn:aws:secretsmanager:\S+, holds no newer certificate/);
+    expect(renewal?.cause).toContain("Renew it at the source");
+    expect(renewal?.alerts).toHaveLength(1);
+    expect(renewal?.alerts?.[0]).toContain(`ended FAILED: CertificateExpiring: ${renewal?.cause}`);
+    expect(renewal?.alerts?.[0]).toContain("expires in 10 days");
+    // Nothing was imported and nothing in the cluster changed.
+    expect(renewal?.changesInCluster).toEqual([]);
+    expect(renewal?.serviceTypeInCluster).toBe("ClusterIP");
+  },
+
+  drift(code, s) {
+    expect(code).toBe(0);
+    const [deployed, check] = s.runs ?? [];
+    expect(s.runs?.map((r) => [r.label, r.status])).toEqual([
+      ["deployment", "SUCCEEDED"],
+      ["drift check (repair)", "SUCCEEDED"],
+    ]);
+    expect(deployed?.kubernetesWrites).toBeGreaterThan(0);
+    const target = check?.targets[0] as (Target & { drift: string[]; repaired: boolean; daysToExpiry: number }) | undefined;
+    // Both findings, each naming the object, the field and who changed it.
+    expect(target?.drift).toEqual([
+      expect.stringMatching(/^Service milvus\/milvus-demo is type LoadBalancer, not ClusterIP \(spec\.type set by helm\)/),
+      expect.stringMatching(
+        /^Ingress milvus\/milvus-demo: annotation alb\.ingress\.kubernetes\.io\/ssl-policy is "ELBSecurityPolicy-2016-08", milvus-l7 applied "ELBSecurityPolicy-TLS13-1-2-2021-06" \(changed by kubectl-annotate\)/,
+      ),
+    ]);
+    // Repaired: our annotation back (and ours again), the Service ClusterIP again, and verified through the ALB.
+    expect(target).toMatchObject({ repaired: true, serviceType: "ClusterIP", previousServiceType: "LoadBalancer", addressesVerified: 2 });
+    expect(target?.servedFingerprint256).toBe(deployed?.targets[0]?.servedFingerprint256);
+    expect(target?.daysToExpiry).toBeGreaterThan(0);
+    expect(check?.observed).toEqual({ sslPolicyInCluster: "ELBSecurityPolicy-TLS13-1-2-2021-06", sslPolicyOwnedBy: ["milvus-l7"] });
+    expect(check?.serviceTypeInCluster).toBe("ClusterIP");
+    expect(check?.changesInCluster).toEqual(DEPLOYED_CHANGES);
+  },
+
+  "drift-clean"(code, s) {
+    expect(code).toBe(0);
+    const [deployed, check] = s.runs ?? [];
+    expect(s.runs?.map((r) => [r.label, r.status])).toEqual([
+      ["deployment", "SUCCEEDED"],
+      ["drift check", "SUCCEEDED"],
+    ]);
+    const target = check?.targets[0] as (Target & { drift: string[]; repaired: boolean; daysToExpiry: number }) | undefined;
+    expect(target).toMatchObject({ drift: [], repaired: false, serviceType: "ClusterIP", addressesVerified: 2 });
+    expect(target?.servedFingerprint256).toBe(deployed?.targets[0]?.servedFingerprint256);
+    // A clean check reads: not one mutating request reached the apiserver during it, from anyone.
+    expect(check?.kubernetesWrites).toBe(0);
+    expect(check?.changesInCluster).toEqual([]);
+    expect(check?.alerts).toBeUndefined();
+  },
+
+  "cert-manager"(code, s) {
+    expect(code).toBe(0);
+    const [deployed, reimported] = s.runs ?? [];
+    expect(s.runs?.map((r) => [r.label, r.status])).toEqual([
+      ["deploy from the Secret", "SUCCEEDED"],
+      ["re-import the renewal", "SUCCEEDED"],
+    ]);
+    // Each run read the Secret with exactly one GET of that one object (what the RBAC grant allows).
+    for (const run of [deployed, reimported]) {
+      expect(run?.observed?.secretRequests).toEqual(["GET /api/v1/namespaces/milvus/secrets/milvus-demo-tls"]);
+    }
+    const issued = deployed?.observed as { issuedCertificate: { fingerprint256: string } };
+    expect(deployed).toMatchObject({ certificateImported: true, serviceTypeInCluster: "ClusterIP" });
+    expect(deployed?.targets[0]?.servedFingerprint256).toBe(issued.issuedCertificate.fingerprint256);
+    expect(deployed?.changesInCluster).toEqual(DEPLOYED_CHANGES);
+    // cert-manager's renewal re-imported into the same ARN; the ALB serves it; the cluster is not touched.
+    const observed = reimported?.observed as { previousCertificate: { fingerprint256: string }; renewedCertificate: { fingerprint256: string } };
+    expect(reimported?.certificateArn).toBe(deployed?.certificateArn);
+    expect(reimported?.certificateImported).toBe(true);
+    expect(reimported?.targets[0]?.servedFingerprint256).toBe(observed.renewedCertificate.fingerprint256);
+    expect(observed.renewedCertificate.fingerprint256).not.toBe(observed.previousCertificate.fingerprint256);
+    expect(reimported?.targets[0]?.albHostname).toBe(deployed?.targets[0]?.albHostname);
+    expect(reimported?.changesInCluster).toEqual([]);
+    expect(s).toMatchObject({ scenario: "cert-manager", status: "SUCCEEDED", label: "re-import the renewal" });
   },
 
   rollback(code, s) {
@@ -327,6 +415,29 @@ const OUTCOMES: Record<string, (code: number, s: Summary) => void> = {
     // What the preflight could not check, and why: the Cause carries it, as a failed run has no summary.
     expect(s.cause).toContain("The preflight could not check everything: milvus-l7 could not read IngressClass alb-public (forbidden)");
     expect(s.observed).toEqual({ lambdaAccess: "namespace milvus only", admissionWebhooks: ["vingress.elbv2.k8s.aws (failurePolicy Fail)"] });
+  },
+
+  rbac(code, s) {
+    expect(code).toBe(0);
+    expect(s.runs?.map((r) => [r.label, r.status, r.serviceTypeInCluster, r.ingressInCluster])).toEqual([
+      ["deployment under the least-privilege Role", "SUCCEEDED", "ClusterIP", "present"],
+      ["re-run with the read-only ClusterRole", "SUCCEEDED", "ClusterIP", "present"],
+    ]);
+    const [deployed, rerun] = s.runs ?? [];
+    expect(deployed?.changesInCluster).toEqual(DEPLOYED_CHANGES);
+    // Under the Role alone, only the preflight's cluster-scoped reads are refused, and the run says what went unchecked.
+    expect(deployed?.observed).toEqual({
+      lambdaAccess: "RBAC group milvus-l7, Role milvus/milvus-l7",
+      refusedRequests: ["GET /apis/networking.k8s.io/v1/ingressclasses/alb", "GET /api/v1/namespaces/milvus"],
+    });
+    expect(deployed?.targets[0]?.warnings).toContainEqual(expect.stringContaining("milvus-l7 could not read IngressClass alb (forbidden)"));
+    // With --cluster-read, nothing is refused and the checks are made; the re-run writes nothing.
+    expect(rerun?.observed).toEqual({
+      lambdaAccess: "RBAC group milvus-l7, Role milvus/milvus-l7 and ClusterRole milvus-l7-cluster-read",
+      refusedRequests: [],
+    });
+    expect(rerun?.targets[0]?.warnings.join(" ")).not.toContain("could not read");
+    expect(rerun?.changesInCluster).toEqual([]);
   },
 
   "ingress-class-params-override"(code, s) {

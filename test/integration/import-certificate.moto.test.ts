@@ -33,6 +33,8 @@ const secretJson = (s: CertificateSet) =>
 const fp = (s: CertificateSet) => new X509Certificate(s.leaf.certPem).fingerprint256;
 /** The set's self-signed root as Node writes PEM: the one trust anchor of its chain. */
 const rootOf = (s: CertificateSet) => new X509Certificate(s.root.certPem).toString();
+/** Whole days the certificate has left, as import-certificate counts them (a run takes far less than a day). */
+const daysLeft = (s: CertificateSet) => Math.floor((s.leaf.cert.notAfter.getTime() - Date.now()) / 86_400_000);
 const fromSecret: PlannedCertificate["source"] = { secretsManager: { secretId: SECRET } };
 const fromS3: PlannedCertificate["source"] = {
   s3: { bucket: BUCKET, certificateKey: "live/cert.pem", chainKey: "live/chain.pem", privateKeyKey: "live/privkey.pem" },
@@ -108,6 +110,8 @@ describe("import-certificate on moto", () => {
       notAfter: first.leaf.cert.notAfter.toISOString(),
       imported: false,
       trustAnchors: [rootOf(first)],
+      readFrom: `secret ${SECRET}`,
+      daysToExpiry: daysLeft(first),
     });
     expect(await importCertificate({ certificate: { source: fromSecret }, hosts: [HOST] }, deps)).toMatchObject({
       arn,
@@ -142,6 +146,8 @@ describe("import-certificate on moto", () => {
       notAfter: renewed.leaf.cert.notAfter.toISOString(),
       imported: true,
       trustAnchors: [rootOf(renewed)],
+      readFrom: `secret ${SECRET}`,
+      daysToExpiry: daysLeft(renewed),
     });
 
     const held = await acm.send(new GetCertificateCommand({ CertificateArn: arn }));
@@ -159,6 +165,7 @@ describe("import-certificate on moto", () => {
       notAfter: renewed.leaf.cert.notAfter.toISOString(),
       imported: false,
       trustAnchors: [rootOf(renewed)],
+      daysToExpiry: daysLeft(renewed),
     });
   });
 

@@ -483,7 +483,7 @@ describe("preflight warnings in the run's summary", () => {
     const summary = await recordDeployment(
       {
         target: target(),
-        certificate: { arn: CERT, fingerprint256: "AA", notAfter: "2027-01-01T00:00:00Z", imported: true, trustAnchors: [] },
+        certificate: { arn: CERT, fingerprint256: "AA", notAfter: "2027-01-01T00:00:00Z", imported: true, daysToExpiry: 30, trustAnchors: [] },
         certificateRequest: {},
         verification: {
           host: "milvus-demo.milvus.io",

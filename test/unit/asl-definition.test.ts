@@ -60,7 +60,7 @@ describe("statemachine/milvus-l7.asl.json", () => {
   });
 
   it("guards every Task with jittered, capped retries of Lambda service errors and a Catch into a Fail", () => {
-    expect(tasks.length).toBe(15);
+    expect(tasks.length).toBe(26);
     for (const [name, task] of tasks) {
       const retries = task.Retry ?? [];
       expect(retries.flatMap((r) => r.ErrorEquals), name).toContain("Lambda.ServiceException");
@@ -71,14 +71,15 @@ describe("statemachine/milvus-l7.asl.json", () => {
       }
       const catchers = task.Catch ?? [];
       expect(catchers.flatMap((c) => c.ErrorEquals), name).toContain("States.ALL");
-      for (const c of catchers) expect(endsIn(c.Next), `${name} → ${c.Next}`).toEqual(["Fail"]);
+      // The drift check's first verification is the one exception: its failure is a finding, which RecordCheck records.
+      if (name !== "VerifyCheckedTarget") for (const c of catchers) expect(endsIn(c.Next), `${name} → ${c.Next}`).toEqual(["Fail"]);
       expect(task.Parameters?.["executionArn.$"], name).toBe("$$.Execution.Id");
     }
   });
 
   it("retries EndpointNotReady in the verify states for as long as its messages say", () => {
     const verifies = tasks.filter(([, t]) => t.Resource?.includes("VerifyConnectionFunctionArn"));
-    expect(verifies.map(([name]) => name)).toEqual(["VerifyThroughAlb", "VerifyAfterCutover"]);
+    expect(verifies.map(([name]) => name)).toEqual(["VerifyThroughAlb", "VerifyAfterCutover", "VerifyCheckedTarget", "VerifyRepairedTarget"]);
     for (const [name, task] of verifies) {
       const r = task.Retry?.find((x) => x.ErrorEquals.includes("EndpointNotReady"));
       expect(r, name).toBeDefined();

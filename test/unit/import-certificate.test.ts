@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { importCertificate, MANAGED_BY_TAG } from "../../functions/import-certificate/core";
+import { MANAGED_BY_TAG, daysUntil, importCertificate, withExpiry } from "../../functions/import-certificate/core";
 import { translateAwsError } from "../../functions/lib/aws-errors";
 import {
   AcmRejected,
@@ -57,7 +57,11 @@ const s3Client = new S3Client({ region: "us-east-2" });
 const acm = mockClient(acmClient);
 const sm = mockClient(smClient);
 const s3 = mockClient(s3Client);
-const deps = () => ({ acm: acmClient, secretsManager: smClient, s3: s3Client });
+/** The run's clock: days to expiry are counted from it. */
+const NOW = new Date();
+const deps = () => ({ acm: acmClient, secretsManager: smClient, s3: s3Client, now: () => NOW });
+/** Whole days from NOW until the set's leaf expires, as import-certificate counts them. */
+const daysLeft = (s: CertificateSet) => Math.floor((s.leaf.cert.notAfter.getTime() - NOW.getTime()) / 86_400_000);
 
 beforeEach(() => {
   acm.reset();
@@ -116,6 +120,8 @@ describe("importCertificate with a source", () => {
       fingerprint256: fp(set),
       notAfter: set.leaf.cert.notAfter.toISOString(),
       imported: true,
+      readFrom: `secret ${SECRET}`,
+      daysToExpiry: daysLeft(set),
       trustAnchors: [rootOf(set)],
     });
     const [call] = acm.commandCalls(ImportCertificateCommand);
@@ -155,6 +161,8 @@ describe("importCertificate with a source", () => {
       fingerprint256: fp(renewed),
       notAfter: renewed.leaf.cert.notAfter.toISOString(),
       imported: true,
+      readFrom: `secret ${SECRET}`,
+      daysToExpiry: daysLeft(renewed),
       trustAnchors: [rootOf(renewed)],
     });
     const input = acm.commandCalls(ImportCertificateCommand)[0]?.args[0].input;
@@ -176,6 +184,8 @@ describe("importCertificate with a source", () => {
       fingerprint256: fp(renewed),
       notAfter: renewed.leaf.cert.notAfter.toISOString(),
       imported: false,
+      readFrom: `secret ${SECRET}`,
+      daysToExpiry: daysLeft(renewed),
       trustAnchors: [rootOf(renewed)],
     });
     expect(acm.commandCalls(ImportCertificateCommand)).toHaveLength(0);
@@ -208,6 +218,8 @@ describe("importCertificate with a source", () => {
       fingerprint256: fp(set),
       notAfter: set.leaf.cert.notAfter.toISOString(),
       imported: false,
+      readFrom: `secret ${SECRET}`,
+      daysToExpiry: daysLeft(set),
       trustAnchors: [rootOf(set)],
     });
     expect(acm.commandCalls(ImportCertificateCommand)).toHaveLength(0);
@@ -272,6 +284,7 @@ describe("importCertificate with an ARN only", () => {
       fingerprint256: fp(set),
       notAfter: set.leaf.cert.notAfter.toISOString(),
       imported: false,
+      daysToExpiry: daysLeft(set),
       trustAnchors: [rootOf(set)],
     });
     expect(acm.commandCalls(ImportCertificateCommand)).toHaveLength(0);
@@ -290,7 +303,7 @@ describe("importCertificate with an ARN only", () => {
 
   it("rejects an expired certificate", async () => {
     const d = describeImported(set);
-    d.Certificate.NotAfter = new Date(Date.now() - 1000);
+    d.Certificate.NotAfter = new Date(NOW.getTime() - 1000);
     acm.on(DescribeCertificateCommand).resolves(d);
     const e = await failure(importCertificate({ certificate: { arn: ARN }, hosts: [HOST] }, deps()));
     expect(e.name).toBe("AcmRejected");
@@ -490,3 +503,46 @@ function fp(s: CertificateSet): string {
 function rootOf(s: CertificateSet): string {
   return new X509Certificate(s.root.certPem).toString();
 }
+
+describe("the expiry safety net", () => {
+  const found = { arn: ARN, fingerprint256: "AA", notAfter: "2027-01-11T12:00:00.000Z", imported: false, trustAnchors: [] };
+  const at = new Date("2027-01-01T00:00:00.000Z");
+  const renewal = { arn: ARN, source: fromSecret, onlyIfNewer: true, expiryWarningDays: 14 };
+
+  it("counts whole days left, rounded down, and negative once expired", () => {
+    expect(daysUntil("2027-01-11T12:00:00.000Z", at)).toBe(10);
+    expect(daysUntil("2027-01-01T23:59:59.000Z", at)).toBe(0);
+    expect(daysUntil("2026-12-31T00:00:00.000Z", at)).toBe(-1);
+  });
+
+  it("flags a renewal that imported nothing while the certificate expires within the threshold", () => {
+    expect(withExpiry(found, renewal, at)).toEqual({ ...found, daysToExpiry: 10, expiringSoon: true });
+    // On the threshold itself too: 14 days left with a 14-day threshold alerts.
+    expect(withExpiry({ ...found, notAfter: "2027-01-15T00:00:00.000Z" }, renewal, at).expiringSoon).toBe(true);
+  });
+
+  it("does not flag a certificate with time left, an import, or a deployment", () => {
+    expect(withExpiry({ ...found, notAfter: "2027-01-16T00:00:00.000Z" }, renewal, at)).toEqual({
+      ...found,
+      notAfter: "2027-01-16T00:00:00.000Z",
+      daysToExpiry: 15,
+    });
+    expect(withExpiry({ ...found, imported: true }, renewal, at).expiringSoon).toBeUndefined();
+    expect(withExpiry(found, { arn: ARN, source: fromSecret }, at).expiringSoon).toBeUndefined();
+  });
+
+  it("a renewal whose source holds only the certificate in use, 10 days from expiry, ends flagged, importing nothing", async () => {
+    const soon = await certificateSet([HOST], { notAfter: new Date(NOW.getTime() + 10 * 86_400_000 + 60_000) });
+    acm.on(DescribeCertificateCommand).resolves(describeImported(soon));
+    acm.on(GetCertificateCommand).resolves({ Certificate: soon.leaf.certPem, CertificateChain: soon.chainPem });
+    sm.on(GetSecretValueCommand).resolves({ SecretString: secretOf(soon) });
+    const metrics: [string, number][] = [];
+    const out = await importCertificate(
+      { certificate: renewal, hosts: [HOST] },
+      { ...deps(), metrics: { add: (name, value) => metrics.push([name, value]) } },
+    );
+    expect(out).toMatchObject({ imported: false, daysToExpiry: 10, expiringSoon: true, readFrom: `secret ${SECRET}` });
+    expect(acm.commandCalls(ImportCertificateCommand)).toHaveLength(0);
+    expect(metrics).toEqual([["CertificateDaysToExpiry", 10]]);
+  });
+});

@@ -197,7 +197,7 @@ describe("planRenewal from an ACM event", () => {
   it("plans every target using the certificate, re-imported from its source only if newer", async () => {
     const plan = await planRenewal(classified(ACM), registry());
     expect(plan).toEqual({
-      certificate: { arn: ARN_DEMO, source: SECRET, onlyIfNewer: true },
+      certificate: { arn: ARN_DEMO, source: SECRET, onlyIfNewer: true, expiryWarningDays: 14 },
       cutover: "after-verify",
       onFailure: "keep-ingress",
       wait: { maxPolls: MAX_POLLS },
@@ -242,7 +242,7 @@ describe("planRenewal from an ACM event", () => {
   it("keeps targets without a source when another target of the certificate has one", async () => {
     const event = { ...ACM, resources: [ARN_S3] };
     const plan = await planRenewal(classified(event), registry());
-    expect(plan.certificate).toEqual({ arn: ARN_S3, source: S3_SOURCE, onlyIfNewer: true });
+    expect(plan.certificate).toEqual({ arn: ARN_S3, source: S3_SOURCE, onlyIfNewer: true, expiryWarningDays: 14 });
     expect(plan.targets).toEqual([S3_EAST, S3_EAST_AS_IS]);
   });
 
@@ -272,7 +272,7 @@ describe("planRenewal from an S3 event", () => {
   it("plans every target serving the certificate fed by the written object", async () => {
     const reg = registry();
     const plan = await planRenewal(classified(S3), reg, { prefixes: [{ bucket: BUCKET, prefix: "live" }] });
-    expect(plan.certificate).toEqual({ arn: ARN_S3, source: S3_SOURCE, onlyIfNewer: true });
+    expect(plan.certificate).toEqual({ arn: ARN_S3, source: S3_SOURCE, onlyIfNewer: true, expiryWarningDays: 14 });
     expect(plan.cutover).toBe("after-verify");
     expect(plan.wait).toEqual({ maxPolls: MAX_POLLS });
     // The east target recorded with the source, and the one using the same ARN as is; the west one is named.

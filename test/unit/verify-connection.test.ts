@@ -240,6 +240,7 @@ function imported(leaf: Issued, opts: { justImported?: boolean; trustAnchors?: s
     fingerprint256: x.fingerprint256,
     notAfter: new Date(x.validTo).toISOString(),
     imported: opts.justImported ?? false,
+    daysToExpiry: Math.floor((Date.parse(x.validTo) - Date.now()) / 86_400_000),
     trustAnchors: opts.trustAnchors ?? selfSignedRoots(set.chainPem),
   };
 }

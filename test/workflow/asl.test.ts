@@ -25,7 +25,7 @@ const ANCHOR = "-----BEGIN CERTIFICATE-----\nZmFrZSByb290\n-----END CERTIFICATE-
 const outputCertificate = () => ({ arn: plan().certificate.arn, fingerprint256: "AA:BB", notAfter: "2027-01-01T00:00:00.000Z", imported: false });
 
 /** Fakes of the six steps; the address appears on poll `readyOnPoll`. */
-function fakes(opts: { plan?: Plan; readyOnPoll?: number } = {}) {
+function fakes(opts: { plan?: Plan; readyOnPoll?: number; expiringSoon?: boolean } = {}) {
   const calls: string[] = [];
   const readyOnPoll = opts.readyOnPoll ?? 3;
   const functions: LocalFunctions = {
@@ -35,7 +35,16 @@ function fakes(opts: { plan?: Plan; readyOnPoll?: number } = {}) {
     },
     ImportCertificateFunctionArn: async (e) => {
       calls.push("import");
-      return { arn: e.certificate.arn, fingerprint256: "AA:BB", notAfter: "2027-01-01T00:00:00.000Z", imported: false, trustAnchors: [ANCHOR] };
+      return {
+        arn: e.certificate.arn,
+        fingerprint256: "AA:BB",
+        notAfter: "2027-01-01T00:00:00.000Z",
+        imported: false,
+        readFrom: "secret milvus-l7/tls",
+        daysToExpiry: opts.expiringSoon ? 9 : 30,
+        ...(opts.expiringSoon ? { expiringSoon: true } : {}),
+        trustAnchors: [ANCHOR],
+      };
     },
     ApplyIngressFunctionArn: async (e) => {
       calls.push("apply");
@@ -83,6 +92,15 @@ function fakes(opts: { plan?: Plan; readyOnPoll?: number } = {}) {
     DiagnoseTargetsFunctionArn: async (e) => {
       calls.push("diagnose");
       return { Error: e.error.Error, Cause: `${e.error.Cause} Diagnosis: 0 of 1 targets healthy` };
+    },
+    // The drift check's steps: a deployment never reaches them (test/workflow/check.test.ts runs them).
+    CheckTargetFunctionArn: async () => {
+      calls.push("inspect");
+      throw new Error("check-target invoked during a deployment");
+    },
+    RecordCheckFunctionArn: async () => {
+      calls.push("record-check");
+      throw new Error("record-check invoked during a deployment");
     },
     PatchServiceFunctionArn: async () => {
       calls.push("patch");
@@ -237,10 +255,30 @@ describe("workflow (ASL) with fake steps", () => {
     expect(run.status).toBe("SUCCEEDED");
     expect(run.output).toEqual({
       status: "SKIPPED",
-      certificate: outputCertificate(),
+      certificate: { ...outputCertificate(), daysToExpiry: 30 },
       reason: `ACM reports arn:x expires in 30 days. The source holds no certificate newer than the one in ${plan().certificate.arn}; nothing to renew.`,
     });
     expect(calls).toEqual(["resolve", "import"]);
+  });
+
+  it("fails as CertificateExpiring, naming the days left and the source, when the certificate in use expires soon", async () => {
+    const { functions, calls } = fakes({ plan: plan({ renewal: { reason: "ACM reports arn:x expires in 9 days." } }), expiringSoon: true });
+    const run = await runWorkflow({}, functions);
+    expect(run.status).toBe("FAILED");
+    expect(run.error).toBe("CertificateExpiring");
+    expect(run.cause).toBe(
+      `Certificate ${plan().certificate.arn} expires in 9 days (notAfter 2027-01-01T00:00:00.000Z) and its source, secret milvus-l7/tls, ` +
+        "holds no newer certificate, so nothing was renewed. Renew it at the source: write the renewed certificate to secret " +
+        "milvus-l7/tls. The next renewal trigger (the S3 write itself, or the daily ACM expiry event) then re-imports it into " +
+        "the same ARN and verifies every target.",
+    );
+    expect(calls).toEqual(["resolve", "import"]);
+  });
+
+  it("deploys as usual when expiringSoon is set outside a renewal (it never is, but the ASL checks $.renewal too)", async () => {
+    const { functions } = fakes({ expiringSoon: true });
+    const run = await runWorkflow({}, functions);
+    expect(run.status).toBe("SUCCEEDED");
   });
 
   it("runs every target of a renewal plan", async () => {

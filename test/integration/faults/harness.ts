@@ -153,6 +153,16 @@ export async function newCertificate(sb: Sandbox): Promise<CertificateSet> {
   return set;
 }
 
+/**
+ * cert-manager issues a new certificate into a kubernetes.io/tls Secret. Its key joins the leak scan, which finds it
+ * as the Secret holds it too (keyLeaks' "base64 of the PEM" is the Secret's tls.key value as the API serves it).
+ */
+export async function issueIntoTlsSecret(sb: Sandbox, ref: { namespace: string; name: string }): Promise<CertificateSet> {
+  const set = await newCertificate(sb);
+  await sb.storeInTlsSecret(set, ref);
+  return set;
+}
+
 const scannedRuns = new WeakSet<WorkflowRun>();
 const scannedLogLines = new Map<Sandbox, number>();
 

@@ -1,0 +1,62 @@
+// cert-manager as the certificate source: cert-manager issues the demo host's certificate into a kubernetes.io/tls
+// Secret in the cluster (sandbox/cert-manager.ts writes it as its issuing controller does); milvus-l7 deploys from
+// that Secret, reading it with one GET, and imports it into ACM. cert-manager then renews it (same CA, new key,
+// later expiry) and a second run, with the ARN of the first and the same Secret, re-imports into that ARN: the ALB
+// serves the renewed certificate without any change to the cluster.
+import { fingerprintOf } from "../../functions/lib/certificates";
+import { HOST, type Sandbox } from "../index";
+import type { WorkflowRun } from "../workflow";
+import { DEMO_TARGET, type Scenario, type ScenarioRun, observedRun } from "./scenario";
+
+/** The Secret a cert-manager Certificate for the demo host names as its spec.secretName. */
+export const TLS_SECRET = { namespace: DEMO_TARGET.namespace, name: "milvus-demo-tls", certificateName: "milvus-demo" } as const;
+export const RENEWED_VALIDITY_DAYS = 90;
+
+/** The sandbox's request with `certificate.source.kubernetesSecret` (and `arn`, to re-import into it). */
+export function requestFromTlsSecret(sandbox: Sandbox, arn?: string): Record<string, unknown> {
+  const request = sandbox.request("unused");
+  request.certificate = { ...(arn ? { arn } : {}), source: { kubernetesSecret: { namespace: TLS_SECRET.namespace, name: TLS_SECRET.name } } };
+  return request;
+}
+
+/** What milvus-l7 asked of the apiserver about Secrets during a run: `GET /api/v1/namespaces/…/secrets/…`. */
+function secretRequests(sandbox: Sandbox, from: number): string[] {
+  return sandbox.kube.requests
+    .slice(from)
+    .filter((r) => r.path.includes("/secrets") && !r.user?.startsWith("system:serviceaccount:"))
+    .map((r) => `${r.method} ${r.path}`);
+}
+
+const arnOf = (run: WorkflowRun) =>
+  run.status === "SUCCEEDED" ? (run.output as { certificate?: { arn?: string } } | undefined)?.certificate?.arn : undefined;
+
+export const certManager: Scenario = {
+  name: "cert-manager",
+  summary:
+    "deploy from the kubernetes.io/tls Secret cert-manager wrote (read with one GET); cert-manager renews it and a re-run re-imports the renewal into the same ARN",
+  async run(sandbox, ctx) {
+    const first = await sandbox.newCertificate();
+    await sandbox.storeInTlsSecret(first, TLS_SECRET);
+    const secret = `${TLS_SECRET.namespace}/${TLS_SECRET.name}`;
+    ctx.say(`cert-manager issued ${HOST} into Secret ${secret} (kubernetes.io/tls: tls.crt with its chain, tls.key, ca.crt).`);
+    let requestsBefore = sandbox.kube.requests.length;
+    const deployed = await observedRun(sandbox, ctx, "deploy from the Secret", requestFromTlsSecret(sandbox), async () => ({
+      secretRequests: secretRequests(sandbox, requestsBefore),
+      issuedCertificate: { fingerprint256: fingerprintOf(first.leaf.certPem) },
+    }));
+    const arn = arnOf(deployed.run);
+    if (!arn) return [deployed];
+
+    const renewed = await sandbox.newCertificate([HOST], { ca: first, notAfter: new Date(Date.now() + RENEWED_VALIDITY_DAYS * 86_400_000) });
+    await sandbox.storeInTlsSecret(renewed, TLS_SECRET);
+    ctx.say(`cert-manager renewed the certificate in ${secret} (same CA, new key, valid until ${renewed.leaf.cert.notAfter.toISOString()}).`);
+    ctx.say(`Run again with certificate.arn ${arn} and the same Secret:`);
+    requestsBefore = sandbox.kube.requests.length;
+    const reimported: ScenarioRun = await observedRun(sandbox, ctx, "re-import the renewal", requestFromTlsSecret(sandbox, arn), async () => ({
+      secretRequests: secretRequests(sandbox, requestsBefore),
+      previousCertificate: { fingerprint256: fingerprintOf(first.leaf.certPem) },
+      renewedCertificate: { fingerprint256: fingerprintOf(renewed.leaf.certPem) },
+    }));
+    return [deployed, reimported];
+  },
+};
