@@ -12,9 +12,9 @@ const EKS_ENDPOINT_REGION = /\.([a-z]{2}(?:-[a-z]+)+-\d{1,2})\.eks\.amazonaws\.c
  * Loads the kubeconfig and picks the context; throws an Error whose message says what is wrong. A context that
  * visibly belongs to another EKS cluster than the request's (its cluster is named by an EKS ARN, as
  * `aws eks update-kubeconfig` writes it, or its server is in another region) is refused: the run would change
- * the wrong cluster.
+ * the wrong cluster. `cluster` is the request's, or the checked targets' one cluster.
  */
-export function loadKubeconfig(path: string, context: string | undefined, cluster: { name: string; region: string }): KubeConfig {
+export function loadKubeconfig(path: string, context: string | undefined, cluster?: { name: string; region: string }): KubeConfig {
   const kc = new KubeConfig();
   try {
     kc.loadFromFile(path);
@@ -32,6 +32,8 @@ export function loadKubeconfig(path: string, context: string | undefined, cluste
   const current = kc.getCurrentContext();
   const server = kc.getCurrentCluster();
   if (!current || !server) throw new Error(`${path} has no current context; name one with --context`);
+  // No cluster to hold it to: a check of an empty registry, or of a target it does not hold (the run says so).
+  if (!cluster) return kc;
   const arn = EKS_CLUSTER_ARN.exec(server.name);
   if (arn && (arn[1] !== cluster.region || arn[2] !== cluster.name)) {
     throw new Error(

@@ -47,7 +47,8 @@ export interface LocalStepsEnv {
 export function localSteps(env: LocalStepsEnv): LocalFunctions {
   return wireSteps({
     aws: env.aws,
-    // A deployment request only (run validates it first), so no renewal needs the registry's certificate index.
+    // A deployment request (run validates it first) or a drift check (which plans from the registry's list): no
+    // renewal, so nothing needs the registry's certificate index.
     registry: env.registry,
     connect: env.connect,
     resolve: env.resolve ?? resolveAlb,

@@ -1,6 +1,6 @@
 // milvus-l7 command line: `demo` runs the whole workflow in the local sandbox; `validate` checks a request offline;
 // `run` runs the workflow on this machine against real AWS and a real cluster; `start` and `status` drive the
-// deployed state machine.
+// deployed state machine; `check` does either for the drift check.
 import "../statemachine/polyfills";
 import { processIo, quietSdkNodeVersionNotice } from "./io";
 
@@ -12,10 +12,12 @@ const usage = `usage: milvus-l7 <command>
   run <file> [options]       run the workflow on this machine against your AWS account and cluster (real waits)
   start <file> [options]     validate, then start an execution of the deployed state machine
   status <id|arn> [options]  an execution's status and progress; --watch follows it to the end
-  check [--target ID] [--repair]  start the drift check of the deployed state machine (every target, or one)
+  check [--target ID] [--repair]  the drift check (every target, or one): on this machine like run, or with
+                             --state-machine started on the deployed state machine
   rbac --namespace NS [...]  print the least-privilege Kubernetes Role and RoleBinding for kubectl apply -f -
 
-Each command takes --help. run, start and status take --quiet (final line only) and --json (a JSON summary only).
+Each command takes --help. run, start, status and check take --quiet (final line only; not a deployed check) and
+--json (a JSON summary only).
 `;
 
 quietSdkNodeVersionNotice();
@@ -46,7 +48,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case "check": {
       const { checkCommand } = await import("./check");
-      return checkCommand(args, io);
+      const code = await checkCommand(args, io);
+      // A check on this machine interrupted: as for run, exit now that its leases are released.
+      if (code === 130) process.stdout.write("", () => process.exit(code));
+      return code;
     }
     case "status": {
       const { statusCommand } = await import("./status");

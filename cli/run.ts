@@ -8,14 +8,16 @@
 //   - a lease's holder counts as running until its lease expires (there is no DescribeExecution for a local
 //     run), except a local run on this machine whose process is gone (cli/local-steps);
 //   - handler logs (Powertools JSON) go to a log file, not the terminal (cli/step-logs).
-// This file is the command: its arguments, the checks before anything changes, the run and its summary.
+// This file is the command: its arguments, the checks before anything changes, the run and its summary. The run
+// itself (credentials, cluster access, registry, progress, Ctrl-C, summary) is executeLocally, which `milvus-l7 check`
+// shares for a drift check on this machine: one way of running the ASL locally, whatever its input.
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
 import type { ClusterConnector } from "../functions/lib/kube";
-import type { TargetSummary } from "../functions/lib/state";
+import type { CheckSummary, TargetSummary } from "../functions/lib/state";
 import { type DeploymentRequest, formatIssues } from "../functions/lib/request";
 import { type RunOptions, type WorkflowRun, runWorkflow } from "../statemachine/runner";
 import type { AwsClients } from "../statemachine/wire-steps";
@@ -28,15 +30,18 @@ import { ProgressPrinter, formatElapsed, pollTotals, summaryLines } from "./prog
 import { captureLogs } from "./step-logs";
 import { validateFile } from "./validate";
 
+/** The usage of the options every local execution has (run's and check's), in run's columns. */
+export const LOCAL_ACCESS_USAGE = `  --kubeconfig <path>   reach the cluster through this kubeconfig (default: EKS DescribeCluster + an IAM token)
+  --context <name>      the kubeconfig context to use (default: its current context)
+  --registry <path>     the deployments registry file (default: ~/.milvus-l7/registry.json)
+  --log-file <path>     where the steps' JSON logs go (default: ~/.milvus-l7/logs/<run>.jsonl)`;
+
 export const RUN_USAGE = `usage: milvus-l7 run <request.json> [options]
 
 Runs the workflow on this machine against your AWS account and cluster: the same state machine definition and
 step code as the deployed stack, with real waits. AWS credentials and region come from the SDK's default chain.
 
-  --kubeconfig <path>   reach the cluster through this kubeconfig (default: EKS DescribeCluster + an IAM token)
-  --context <name>      the kubeconfig context to use (default: its current context)
-  --registry <path>     the deployments registry file (default: ~/.milvus-l7/registry.json)
-  --log-file <path>     where the steps' JSON logs go (default: ~/.milvus-l7/logs/<run>.jsonl)
+${LOCAL_ACCESS_USAGE}
   --name <id>           the run's name (default: run-<time>-<random>)
   --verbose             also copy the steps' logs to stderr
   --quiet               print only the final line
@@ -89,9 +94,9 @@ export interface RunSummary {
 // ---------------------------------------------------------------------------------------------------------------
 // The command.
 
-function defaultName(now: number): string {
+function defaultName(now: number, prefix: string): string {
   const stamp = new Date(now).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  return `run-${stamp}-${randomBytes(3).toString("hex")}`;
+  return `${prefix}-${stamp}-${randomBytes(3).toString("hex")}`;
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,80}$/;
@@ -116,9 +121,19 @@ export function summariseRun(run: WorkflowRun, ctx: { name: string; region: stri
   };
 }
 
+/** What a drift check found of each target; undefined for a deployment's targets, which carry no `drift`. */
+const driftOf = (s: RunSummary) => s.targets.map((t) => (t as Partial<CheckSummary>).drift).filter((d) => d !== undefined);
+
 /** The one line `--quiet` prints (and the last line otherwise). */
 export function finalRunLine(s: RunSummary): string {
   const took = formatElapsed(s.wallMs);
+  const checked = driftOf(s);
+  if (s.status === "SUCCEEDED" && checked.length > 0) {
+    // A check that succeeded left no drift behind: none was found, or all of it was repaired.
+    const repaired = s.targets.filter((t) => (t as Partial<CheckSummary>).repaired).length;
+    const n = `${checked.length} target${checked.length === 1 ? "" : "s"}`;
+    return `SUCCEEDED drift check of ${n}: ${repaired ? `${repaired} repaired` : "no drift"} in ${took}`;
+  }
   if (s.status === "SUCCEEDED") {
     const targets = s.targets.map((t) => `https://${t.host} → ${t.albHostname}`).join(", ");
     return `SUCCEEDED ${targets || "(no targets)"} in ${took}`;
@@ -129,14 +144,19 @@ export function finalRunLine(s: RunSummary): string {
 
 function printSummary(s: RunSummary, print: (line: string) => void) {
   for (const line of summaryLines(s)) print(line);
+  // A drift check's targets carry what it found (empty when clean), as `demo` prints them.
+  for (const t of s.targets as Partial<CheckSummary>[]) {
+    if (t.drift === undefined) continue;
+    print(`drift:         ${t.targetId}: ${t.drift.length ? `${t.drift.join(" ")}${t.repaired ? " (repaired)" : ""}` : "none"}`);
+  }
   print(`transitions:   ${s.transitions}, address polls ${s.polls}, retries ${s.retries}`);
   print(`registry:      ${s.registry}`);
   print(`step logs:     ${s.logFile}`);
   print("");
 }
 
-interface ParsedRunArgs {
-  file: string;
+/** The options of a run on this machine, whatever it runs (`run`'s request, `check`'s drift check). */
+export interface LocalOptions {
   kubeconfig?: string;
   context?: string;
   registry: string;
@@ -147,7 +167,12 @@ interface ParsedRunArgs {
   json: boolean;
 }
 
-const RUN_OPTIONS = {
+interface ParsedRunArgs extends LocalOptions {
+  file: string;
+}
+
+/** parseArgs options of a local run; `check` adds its own to them. */
+export const LOCAL_OPTIONS = {
   kubeconfig: { type: "string" },
   context: { type: "string" },
   registry: { type: "string" },
@@ -156,24 +181,18 @@ const RUN_OPTIONS = {
   verbose: { type: "boolean", default: false },
   quiet: { type: "boolean", default: false },
   json: { type: "boolean", default: false },
-  help: { type: "boolean", short: "h", default: false },
 } as const;
 
-function parseRunArgs(args: readonly string[]): ParsedRunArgs | { help: true } | { error: string } {
-  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof RUN_OPTIONS }>>;
-  try {
-    parsed = parseArgs({ args: [...args], allowPositionals: true, strict: true, options: RUN_OPTIONS });
-  } catch (e) {
-    return { error: (e as Error).message };
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return { help: true };
-  if (positionals.length !== 1 || !positionals[0]) return { error: "expected exactly one request file" };
+const RUN_OPTIONS = { ...LOCAL_OPTIONS, help: { type: "boolean", short: "h", default: false } } as const;
+
+type LocalValues = { [K in keyof typeof LOCAL_OPTIONS]?: (typeof LOCAL_OPTIONS)[K]["type"] extends "string" ? string : boolean };
+
+/** The local options parsed, or what is wrong with them. */
+export function localOptions(values: LocalValues): LocalOptions | { error: string } {
   if (values.context !== undefined && values.kubeconfig === undefined) return { error: "--context needs --kubeconfig" };
   if (values.quiet && values.json) return { error: "--quiet and --json exclude each other" };
   if (values.name !== undefined && !NAME.test(values.name)) return { error: "--name must be 1-80 letters, digits, '-' and '_'" };
   return {
-    file: positionals[0],
     kubeconfig: values.kubeconfig,
     context: values.context,
     registry: values.registry ?? DEFAULT_REGISTRY_PATH,
@@ -185,6 +204,20 @@ function parseRunArgs(args: readonly string[]): ParsedRunArgs | { help: true } |
   };
 }
 
+function parseRunArgs(args: readonly string[]): ParsedRunArgs | { help: true } | { error: string } {
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof RUN_OPTIONS }>>;
+  try {
+    parsed = parseArgs({ args: [...args], allowPositionals: true, strict: true, options: RUN_OPTIONS });
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { help: true };
+  if (positionals.length !== 1 || !positionals[0]) return { error: "expected exactly one request file" };
+  const local = localOptions(values);
+  return "error" in local ? local : { file: positionals[0], ...local };
+}
+
 /** Exit codes: 0 succeeded, 1 failed (or the request/kubeconfig is unusable), 2 usage, 130 interrupted. */
 export const INTERNAL_ALB_WARNING =
   "ingress.scheme is internal: the ALB gets addresses in the cluster's VPC only, and this run verifies it from this " +
@@ -192,7 +225,6 @@ export const INTERNAL_ALB_WARNING =
   "its retries after the Ingress is applied.";
 
 export async function runCommand(args: readonly string[], io: CliIo, inject: RunInjections = {}): Promise<number> {
-  const now = inject.now ?? Date.now;
   const opts = parseRunArgs(args);
   if ("help" in opts) {
     io.stdout(`${RUN_USAGE}\n`);
@@ -226,6 +258,50 @@ export async function runCommand(args: readonly string[], io: CliIo, inject: Run
   // VPN), so it is a warning, said before anything changes.
   if (request.ingress.scheme === "internal") io.stderr(`milvus-l7 run: warning: ${INTERNAL_ALB_WARNING}\n`);
 
+  return executeLocally(
+    {
+      command: "run",
+      input,
+      region,
+      cluster: { name: request.cluster.name, region },
+      intro: (name) => [
+        `Running ${opts.file} on this machine as ${name}`,
+        `  cluster ${request.cluster.name} in ${region}, Milvus ${request.milvus.namespace}/${request.milvus.service} → https://${request.ingress.host}`,
+      ],
+    },
+    opts,
+    io,
+    inject,
+  );
+}
+
+/** One execution of the ASL on this machine: what to run and how to introduce it. */
+export interface LocalExecution {
+  /** The command, for messages (`milvus-l7 <command>: …`) and the default run name (`<command>-<time>-<random>`). */
+  command: string;
+  /** The workflow input: a deployment request as written, or `{"check": {...}}`. */
+  input: unknown;
+  /** The region of the SDK clients (the request's; for a check, its target's or the default region). */
+  region: string;
+  /** The one cluster a --kubeconfig must reach, when known (a context visibly on another EKS cluster is refused). */
+  cluster?: { name: string; region: string };
+  /** The first lines the progress shows, given the run's name. */
+  intro: (name: string) => string[];
+}
+
+/**
+ * Runs `exec.input` through the ASL on this machine and prints its progress and summary: the AWS credentials checked
+ * first, the cluster reached through --kubeconfig or the EKS path, the file registry, Ctrl-C as StopExecution.
+ * Exit codes: 0 succeeded, 1 failed (or the kubeconfig is unusable), 130 interrupted.
+ */
+export async function executeLocally(exec: LocalExecution, opts: LocalOptions, io: CliIo, inject: RunInjections = {}): Promise<number> {
+  const now = inject.now ?? Date.now;
+  const { region } = exec;
+  const fail = (message: string) => {
+    io.stderr(`milvus-l7 ${exec.command}: ${message}\n`);
+    return 1;
+  };
+
   // 2. AWS credentials: every run needs them (ACM at least), and without any the first step would fail with
   // AWS refusing an unsigned request. Said plainly here, before any step starts or any file is written.
   const aws = inject.aws ?? productionAws(region);
@@ -237,7 +313,7 @@ export async function runCommand(args: readonly string[], io: CliIo, inject: Run
   let kubeAccess = "EKS DescribeCluster + IAM token (default credentials)";
   if (!connect && opts.kubeconfig) {
     try {
-      const kc = loadKubeconfig(opts.kubeconfig, opts.context, { name: request.cluster.name, region });
+      const kc = loadKubeconfig(opts.kubeconfig, opts.context, exec.cluster);
       connect = kubeconfigConnector(kc);
       kubeAccess = `kubeconfig ${opts.kubeconfig}, context ${kc.getCurrentContext()} (${kc.getCurrentCluster()?.server})`;
     } catch (e) {
@@ -251,7 +327,7 @@ export async function runCommand(args: readonly string[], io: CliIo, inject: Run
 
   // 4. Names, registry, logs.
   const started = now();
-  const name = opts.name ?? defaultName(started);
+  const name = opts.name ?? defaultName(started, exec.command);
   const executionId = localExecutionId(name);
   const registry = fileRegistry(opts.registry);
   const logFile = opts.logFile ?? join(homedir(), ".milvus-l7", "logs", `${name}.jsonl`);
@@ -262,8 +338,7 @@ export async function runCommand(args: readonly string[], io: CliIo, inject: Run
     started,
   );
   if (showProgress) {
-    out(`Running ${opts.file} on this machine as ${name}`);
-    out(`  cluster ${request.cluster.name} in ${region}, Milvus ${request.milvus.namespace}/${request.milvus.service} → https://${request.ingress.host}`);
+    for (const line of exec.intro(name)) out(line);
     out(`  Kubernetes: ${kubeAccess}`);
     out(`  registry: ${registry.path}; step logs: ${logFile}`);
   }
@@ -295,7 +370,7 @@ export async function runCommand(args: readonly string[], io: CliIo, inject: Run
       verifyTimeoutMs: inject.verifyTimeoutMs,
     });
     if (showProgress) printer.start();
-    run = await runWorkflow(input, functions, {
+    run = await runWorkflow(exec.input, functions, {
       executionName: name,
       executionArn: executionId,
       onEvent: (event) => printer.onLocalEvent(event),

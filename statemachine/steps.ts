@@ -80,8 +80,9 @@ export const STEP_TABLE = [
     tasks: [
       // KubernetesUnavailable: reading a kubernetesSecret source (an apiserver blip or throttling).
       { state: "ImportCertificate", resultPath: "$.importedCertificate", retries: [["AwsUnavailable"], ["KubernetesUnavailable"]] },
-      // The drift check reads the recorded ARN as is (no source: nothing is written) for its trust anchors.
-      { state: "ReadRecordedCertificate", resultPath: "$.certificate", retries: [["AwsUnavailable"]] },
+      // The drift check reads the recorded ARN for its trust anchors, re-importing first a newer certificate from the
+      // recorded source (a cert-manager Secret too, hence KubernetesUnavailable).
+      { state: "ReadRecordedCertificate", resultPath: "$.certificate", retries: [["AwsUnavailable"], ["KubernetesUnavailable"]] },
     ],
   },
   {

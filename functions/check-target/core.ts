@@ -6,7 +6,8 @@
 //     compared with the live object field by field, and with the fields our field manager owns in managedFields:
 //     under server-side apply, an Update by another manager (kubectl edit, kubectl annotate, Helm) takes
 //     ownership of the fields it changes, so a field of ours owned by someone else names who changed it.
-//  3. How many days are left on the recorded certificate.
+//  3. Whether ACM holds the recorded certificate, or a renewal from the recorded source, and how many days are left
+//     on the one the ALB should serve.
 // The served certificate and Milvus are the verify Task's (verify-connection, reused); its failure is a finding too.
 import { FIELD_MANAGER, MANAGED_BY_LABEL, ingressManifest } from "../lib/ingress";
 import type { ClusterConnector } from "../lib/kube";
@@ -19,7 +20,10 @@ import type { CheckInspection, ImportedCertificate, RecordedDeployment, Target }
 export interface CheckTargetInput {
   target: Target;
   recorded: RecordedDeployment;
-  /** What ACM holds for the recorded ARN now (ReadRecordedCertificate): its trust anchors verify the served chain. */
+  /**
+   * What ACM holds for the recorded ARN now (ReadRecordedCertificate, after re-importing a newer certificate from the
+   * recorded source): its trust anchors verify the served chain.
+   */
   certificate: ImportedCertificate;
 }
 
@@ -82,14 +86,20 @@ export async function checkTarget(input: CheckTargetInput, deps: CheckTargetDeps
     findings.push(...ingressDrift(ingressRef, ingressManifest(target, recorded.certificateArn), live));
   }
 
-  // 3. The certificate: ACM holding another certificate in the recorded ARN (re-imported outside milvus-l7) is drift;
-  // days left are the recorded certificate's, which is what the ALB should serve.
-  if (input.certificate.fingerprint256 !== recorded.fingerprint256) {
+  // 3. The certificate. ACM holding the recorded source's certificate, other than the recorded one, is a renewal:
+  // ReadRecordedCertificate re-imported a newer one from the source (or another target's check of the same ARN did,
+  // which is why this is judged on what ACM holds and not on `imported`), and the ALB must now serve it. ACM holding
+  // any other certificate in the recorded ARN (re-imported outside milvus-l7) is drift, and the ALB should still
+  // serve the recorded one.
+  const { certificate } = input;
+  const renewed = certificate.readFrom !== undefined && !certificate.sourceNotNewer && certificate.fingerprint256 !== recorded.fingerprint256;
+  if (!renewed && certificate.fingerprint256 !== recorded.fingerprint256) {
     findings.push(
-      `ACM holds ${input.certificate.fingerprint256} in ${recorded.certificateArn}, but milvus-l7 recorded ${recorded.fingerprint256}: it was re-imported outside milvus-l7.`,
+      `ACM holds ${certificate.fingerprint256} in ${recorded.certificateArn}, but milvus-l7 recorded ${recorded.fingerprint256}: it was re-imported outside milvus-l7.`,
     );
   }
-  const daysToExpiry = Math.floor((Date.parse(recorded.notAfter) - now.getTime()) / DAY_MS);
+  const notAfter = renewed ? certificate.notAfter : recorded.notAfter;
+  const daysToExpiry = Math.floor((Date.parse(notAfter) - now.getTime()) / DAY_MS);
   // 0 too: a clean check's zero keeps the alarm's series dense, so "no data" means "no check ran".
   deps.metrics?.add("DriftFound", findings.length, { targetId: targetIdOf(target) });
   return {
@@ -97,8 +107,12 @@ export async function checkTarget(input: CheckTargetInput, deps: CheckTargetDeps
     serviceType,
     ingressFound: live !== undefined && !live.metadata?.deletionTimestamp,
     daysToExpiry,
-    // Verification proves the ALB serves exactly the recorded certificate, with the chain ACM holds.
-    expected: { ...input.certificate, fingerprint256: recorded.fingerprint256, notAfter: recorded.notAfter, daysToExpiry, imported: false },
+    // Verification proves the ALB serves exactly that certificate, with the chain ACM holds. After a renewal,
+    // `imported` tells it the ALB may still serve the previous certificate for a while (EndpointNotReady, retried).
+    expected: renewed
+      ? { ...certificate, daysToExpiry, imported: true }
+      : { ...certificate, fingerprint256: recorded.fingerprint256, notAfter: recorded.notAfter, daysToExpiry, imported: false },
+    ...(renewed ? { renewed: true as const } : {}),
   };
 }
 

@@ -153,6 +153,7 @@ async function importOrUse(input: ImportCertificateInput, deps: ImportCertificat
         notAfter: current.NotAfter.toISOString(),
         imported: false,
         readFrom: where,
+        sourceNotNewer: true,
         trustAnchors: selfSignedRoots(held.chain),
       };
     }

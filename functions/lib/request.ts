@@ -252,6 +252,9 @@ const requestShape = {
   // What to leave behind when the ALB path cannot be proven before the cutover: the Layer-4 endpoint is never
   // touched; `remove-ingress` also deletes the Ingress milvus-l7 created, so no half-built ALB lingers.
   onFailure: z._default(oneOf(["keep-ingress", "remove-ingress"] as const), "keep-ingress"),
+  // What the drift check does when it finds this target changed: report it (the run fails as DriftFound, which
+  // alerts) or repair it (re-apply the Ingress, cut over again, verify). Recorded with the target.
+  driftPolicy: z._default(oneOf(["report", "repair"] as const), "report"),
 };
 
 /**

@@ -71,6 +71,11 @@ export interface Target {
     /** `alb.ingress.kubernetes.io/*` annotations: the request's (validated) over milvus-l7's defaults. */
     annotations: Record<string, string>;
   };
+  /**
+   * What the drift check does with drift here: `report` (alert) or `repair`. Absent in targets recorded before the
+   * field existed: those are reported.
+   */
+  driftPolicy?: "report" | "repair";
 }
 
 export interface Plan {
@@ -109,6 +114,12 @@ export interface ImportedCertificate {
    * `expiryWarningDays`: the ASL's RenewalNeeded then ends the run as CertificateExpiring, not SKIPPED.
    */
   expiringSoon?: true;
+  /**
+   * Set (true) only when `onlyIfNewer` kept what ACM holds because the source holds no later certificate:
+   * fingerprint256 and notAfter are then ACM's, not the source's. The drift check tells by it a certificate ACM got
+   * from the recorded source (a renewal) from one re-imported outside milvus-l7 (drift).
+   */
+  sourceNotNewer?: true;
   /**
    * The self-signed CA certificates of the chain ACM holds for the ARN, as PEM: public certificates, no key
    * material. verify-connection trusts them in addition to Node's roots, so that a private-CA certificate verifies.
@@ -237,7 +248,10 @@ export interface CheckItem {
   target: Target;
   policy: DriftPolicy;
   recorded: RecordedDeployment;
-  /** The recorded ARN and source: a repair records the target again with them. */
+  /**
+   * What ReadRecordedCertificate gives import-certificate: the recorded ARN and, when a source was recorded, that
+   * source with `onlyIfNewer`, so that a certificate renewed there is re-imported into the ARN by the check.
+   */
   certificateRequest: PlannedCertificate;
 }
 
@@ -255,8 +269,16 @@ export interface CheckInspection {
   ingressFound: boolean;
   /** Whole days from the check until the recorded notAfter (rounded down; negative once expired). */
   daysToExpiry: number;
-  /** The recorded fingerprint and expiry, with the trust anchors of the chain ACM holds for the ARN. */
+  /**
+   * What verification must find served: the recorded fingerprint and expiry, with the trust anchors of the chain ACM
+   * holds for the ARN; when `renewed`, what ACM now holds.
+   */
   expected: ImportedCertificate;
+  /**
+   * Set (true) when ACM holds the recorded source's certificate and it is not the recorded one: a newer certificate
+   * there was re-imported into the ARN, by this check or by the check of another target sharing it. Not drift.
+   */
+  renewed?: true;
 }
 
 /** One target of a check run's output: the deploy's summary plus what the check found. */
@@ -267,5 +289,10 @@ export interface CheckSummary extends TargetSummary {
   policy: DriftPolicy;
   /** Whether this run re-applied, cut over and verified the target again. */
   repaired: boolean;
+  /**
+   * Whether the check found a newer certificate at the recorded source in ACM (re-imported into the same ARN) and
+   * verified against it: servedFingerprint256 and daysToExpiry are then the new certificate's.
+   */
+  renewed: boolean;
   lastChecked: string;
 }

@@ -1,7 +1,7 @@
 // The end of a drift check: per target, RecordCheck writes what the check found into the registry (lastChecked,
-// drift, and after a repair the new verification) and releases the lease in the same transaction; once every target
-// is done, SummariseCheck ends the run — cleanly when nothing drifted or every drift was repaired, otherwise as
-// DriftFound with each target's findings in the Cause (docs/architecture.md, "The drift check").
+// drift, and after a repair or a renewal the new verification) and releases the lease in the same transaction; once
+// every target is done, SummariseCheck ends the run — cleanly when nothing drifted or every drift was repaired,
+// otherwise as DriftFound with each target's findings in the Cause (docs/architecture.md, "The drift check").
 import { DriftFound } from "../lib/errors";
 import type { Registry } from "../lib/registry";
 import type {
@@ -52,14 +52,18 @@ export async function recordTarget(state: CheckedTargetState, executionArn: stri
   const { target, inspection, recorded } = state;
   const drift = findingsOf(state);
   const repaired = state.service !== undefined;
+  // A renewal from the recorded source (re-imported into the same ARN) is no finding, but changes what is served.
+  const renewed = inspection.renewed === true;
   const verification = repaired || !state.verifyError ? state.verification : undefined;
   const lastChecked = (deps.now?.() ?? new Date()).toISOString();
   await deps.registry.recordCheck(state.targetId, {
     lastChecked,
     drift,
     lastExecution: executionArn,
-    // A repair verified the target again: what it serves now is the record's.
-    ...(repaired && verification
+    // A repair, or a renewal proven served, verified the target again: what it serves now is the record's, so the
+    // next check compares with the renewed certificate. An unproven renewal is not recorded, and the next check
+    // (finding it in ACM, not at the source) verifies it again.
+    ...((repaired || renewed) && verification
       ? {
           albHostname: verification.albHostname,
           servedFingerprint256: verification.servedFingerprint256,
@@ -89,6 +93,7 @@ export async function recordTarget(state: CheckedTargetState, executionArn: stri
     daysToExpiry: inspection.daysToExpiry,
     policy: state.policy,
     repaired,
+    renewed,
     lastChecked,
   };
 }

@@ -1,7 +1,8 @@
 // The drift check's input, `{"check": {"targetId"?: string, "repair"?: boolean}}` (what the check schedule and
 // `milvus-l7 check` send), planned from the deployments registry: every recorded target, or the one named, with
 // what was recorded of it (certificate ARN, fingerprint, notAfter, ALB hostname) for InspectTarget and the verify
-// Task to compare with (docs/architecture.md, "The drift check"). References only, as every plan.
+// Task to compare with, and its certificate source for ReadRecordedCertificate to pick up a renewal from
+// (docs/architecture.md, "The drift check"). References only, as every plan.
 import { InvalidRequest } from "../lib/errors";
 import { maxPollsFor } from "../lib/polling";
 import type { DeploymentRecord, Registry } from "../lib/registry";
@@ -58,7 +59,9 @@ export async function planCheck(input: { check: unknown }, registry: CheckRegist
       ]);
     }
   }
-  const policy = parsed.repair ? "repair" : "report";
+  // A check started with repair repairs every target; otherwise each target's recorded policy decides.
+  const policyOf = (r: DeploymentRecord): CheckItem["policy"] => (parsed.repair ? "repair" : (r.target.driftPolicy ?? "report"));
+  const policy = parsed.repair ? "repair" : "each target's driftPolicy";
   const count = `${chosen.length} target${chosen.length === 1 ? "" : "s"}`;
   return {
     check: {
@@ -67,7 +70,7 @@ export async function planCheck(input: { check: unknown }, registry: CheckRegist
       ...(parsed.targetId !== undefined ? { targetId: parsed.targetId } : {}),
     },
     wait: { maxPolls: maxPollsFor(REPAIR_WAIT_SECONDS, opts.watchSeconds) },
-    checks: chosen.map((r) => checkItem(r, policy)),
+    checks: chosen.map((r) => checkItem(r, policyOf(r))),
   };
 }
 
@@ -83,6 +86,11 @@ function checkItem(r: DeploymentRecord, policy: CheckItem["policy"]): CheckItem 
       albHostname: r.albHostname,
       lastVerified: r.lastVerified,
     },
-    certificateRequest: { arn: r.certificateArn, ...(r.certificateSource ? { source: structuredClone(r.certificateSource) } : {}) },
+    // With a recorded source, ReadRecordedCertificate re-imports into the ARN what the source holds if it is newer
+    // (a cert-manager renewal, a rotated secret): the renewal rule, so the check never puts back an older one.
+    certificateRequest: {
+      arn: r.certificateArn,
+      ...(r.certificateSource ? { source: structuredClone(r.certificateSource), onlyIfNewer: true } : {}),
+    },
   };
 }

@@ -84,6 +84,7 @@ export function resolveRequest(input: unknown, opts: ResolveOptions): Plan {
           ...(request.ingress.route53HostedZoneId ? { route53HostedZoneId: request.ingress.route53HostedZoneId } : {}),
           annotations: withMilvusL7Defaults(request.ingress.annotations),
         },
+        driftPolicy: request.driftPolicy,
       },
     ],
   };

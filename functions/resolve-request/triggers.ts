@@ -287,6 +287,7 @@ export function copyTarget(t: Target): Target {
       ...(t.ingress.route53HostedZoneId ? { route53HostedZoneId: t.ingress.route53HostedZoneId } : {}),
       annotations: { ...t.ingress.annotations },
     },
+    ...(t.driftPolicy ? { driftPolicy: t.driftPolicy } : {}),
   };
 }
 

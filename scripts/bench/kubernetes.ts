@@ -65,6 +65,8 @@ export async function benchKubernetes(work: string, n: number): Promise<Kubernet
   const server = await startKubeApiServer();
   try {
     seedMilvusRelease(server);
+    // What the AWS Load Balancer Controller's chart installs: ApplyIngress checks the class before it writes.
+    server.put({ apiVersion: "networking.k8s.io/v1", kind: "IngressClass", metadata: { name: "alb" }, spec: { controller: "ingress.k8s.aws/alb" } });
     const namespace = "milvus";
     const serviceName = "milvus-bench";
     const resetService = () => {

@@ -70,6 +70,37 @@ export function estimateRunUsd(input: CostInput): CostEstimate {
   return { usd: tUsd + lambdaUsd, transitionsUsd: tUsd, lambdaUsd, invocations: input.invocations.length, gbSeconds };
 }
 
+/** The figures a run is billed on: state transitions, Lambda invocations (requests) and their GB-seconds. */
+export interface BilledUsage {
+  transitions: number;
+  invocations: number;
+  gbSeconds: number;
+}
+
+export interface MonthlyCost extends BilledUsage {
+  runs: number;
+  usd: number;
+  transitionsUsd: number;
+  lambdaUsd: number;
+  /** usd ÷ targets: what one more checked target adds, the runs' fixed steps shared out. */
+  usdPerTarget: number;
+}
+
+/**
+ * A month of `runsPerMonth` identical runs (a daily check: CHECKS_PER_MONTH), priced from the billed figures of one
+ * run at PRICES; `targets` is how many targets each run covers. AWS's free tier is not subtracted: an account
+ * running anything else has usually spent it.
+ */
+export function monthlyCost(run: BilledUsage, runsPerMonth: number, targets: number): MonthlyCost {
+  const transitions = run.transitions * runsPerMonth;
+  const invocations = run.invocations * runsPerMonth;
+  const gbSeconds = run.gbSeconds * runsPerMonth;
+  const tUsd = transitionsUsd(transitions);
+  const lambdaUsd = gbSeconds * PRICES.lambdaGbSecondUsd + invocations * PRICES.lambdaRequestUsd;
+  const usd = tUsd + lambdaUsd;
+  return { runs: runsPerMonth, transitions, invocations, gbSeconds, usd, transitionsUsd: tUsd, lambdaUsd, usdPerTarget: usd / Math.max(1, targets) };
+}
+
 /**
  * Polls started within `budgetSeconds` when no address ever appears: each poll holds its watch for
  * `watchSeconds` (plus `pollLatencySeconds` of invoke and API time), then the Wait state sleeps nextWaitSeconds.
@@ -94,7 +125,6 @@ export function longestWaitSeconds(maxPolls: number): number {
 export function maxDetectSeconds(longestWait: number, pollStartLatencySeconds: number): number {
   return longestWait + pollStartLatencySeconds;
 }
-
 
 /**
  * `count` targets from one: the first is `target` itself; the others get their own Milvus Service, Ingress and
@@ -121,6 +151,19 @@ export function scaleInvocations(single: readonly Invocation[], outsideMap: Read
   const before = single.filter((i) => outsideMap.has(i.fn));
   const perTarget = single.filter((i) => !outsideMap.has(i.fn));
   return [...before, ...Array.from({ length: targets }, () => perTarget).flat()];
+}
+
+/**
+ * An n-target run's own invocations, each at the median duration its function had in a single-target run (the
+ * uncontended one; a function the single run never called keeps its own duration). For runs where one function
+ * serves states both outside and inside the Map — the check's record-check is RecordCheck per target and
+ * SummariseCheck once, its import-certificate is also the deployment's top-level ImportCertificate — so that
+ * scaleInvocations' split by function name would count them wrong.
+ */
+export function atSingleRunDurations(many: readonly Invocation[], single: readonly Invocation[]): Invocation[] {
+  const medians = new Map<string, number>();
+  for (const fn of new Set(single.map((i) => i.fn))) medians.set(fn, median(single.filter((i) => i.fn === fn).map((i) => i.ms)));
+  return many.map((i) => ({ fn: i.fn, ms: medians.get(i.fn) ?? i.ms }));
 }
 
 /**

@@ -14,7 +14,15 @@ export const TARGETS = {
   renewal20Ratio: 2,
 } as const;
 
-/** us-east-1 list prices: Step Functions Standard, Lambda arm64. */
+/** Drift checks in a month at the check schedule's default rate, rate(1 day), over a 30-day month. */
+export const CHECKS_PER_MONTH = 30;
+
+/**
+ * LIST PRICES, us-east-1, which AWS changes: check them before quoting a figure. Step Functions Standard workflows,
+ * per state transition ($0.025 per 1,000): https://aws.amazon.com/step-functions/pricing/ — Lambda on arm64, per
+ * GB-second of the first 6 billion a month and per request ($0.20 per million):
+ * https://aws.amazon.com/lambda/pricing/ . Free tiers are not subtracted.
+ */
 export const PRICES = {
   transitionUsd: 0.025 / 1000,
   lambdaGbSecondUsd: 0.0000133334,

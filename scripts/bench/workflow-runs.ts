@@ -1,13 +1,16 @@
 // The sandbox runs: the demo's work (sandbox start and one deployment), a run whose address appears on the third
-// poll, a renewal of one certificate serving 20 Milvus endpoints against the same renewal for one, and the
-// bundled verify-connection through the ALB simulator.
+// poll, a renewal of one certificate serving 20 Milvus endpoints against the same renewal for one, the drift check
+// ({"check": {}}) of those 20 deployed endpoints against the check of one, and the bundled verify-connection
+// through the ALB simulator.
 import { pathToFileURL } from "node:url";
 import { nextWaitSeconds } from "../../functions/lib/polling";
+import { targetIdOf } from "../../functions/lib/registry";
 import type { Target } from "../../functions/lib/state";
 import type { Sandbox } from "../../sandbox";
 import type { LocalFunctions, WorkflowRun } from "../../sandbox/workflow";
 import {
   type Invocation,
+  atSingleRunDurations,
   expandTargets,
   independentLambdasRatio,
   ratio,
@@ -85,6 +88,32 @@ export interface SandboxFigures {
     singleTargetPerFunction: Record<string, { count: number; medianMs: number }>;
     /** The 20-target renewal's invocations at the single-target run's durations (for the cost estimate). */
     scaledInvocations: Invocation[];
+    singleTargetInvocations: Invocation[];
+  };
+  /** The drift check of the 20 deployed targets and of one of them (`check.targetId`), policy report. */
+  check20: {
+    /** Targets in the registry, all checked by `{"check": {}}`. */
+    targets: number;
+    /** The median of CHECK_SAMPLES runs. */
+    wallMs: number;
+    singleTargetWallMs: number;
+    samplesMs: number[];
+    singleTargetSamplesMs: number[];
+    ratio: number;
+    status: string;
+    singleTargetStatus: string;
+    error?: string;
+    maxConcurrency: number;
+    transitions: number;
+    singleTargetTransitions: number;
+    cpuMs: number;
+    singleTargetCpuMs: number;
+    retries: number;
+    perFunction: Record<string, { count: number; medianMs: number }>;
+    singleTargetPerFunction: Record<string, { count: number; medianMs: number }>;
+    /** For the cost estimates: each run's invocations at the single-target check's durations. */
+    scaledInvocations: Invocation[];
+    singleTargetInvocations: Invocation[];
   };
   verifyBundle: Record<string, unknown>;
 }
@@ -106,6 +135,10 @@ function medianRun<R extends { ms: number }>(runs: R[]): R {
   const sorted = [...runs].sort((a, b) => a.ms - b.ms);
   return sorted[Math.floor(sorted.length / 2)] as R;
 }
+/** Checks of 1 and of 20 targets measured, alternated, as the renewals are. */
+const CHECK_SAMPLES = 3;
+/** The Map the drift check fans out with (statemachine/milvus-l7.asl.json). */
+const CHECK_MAP_STATE = "CheckTargets";
 /** A renewal run still going after this long is stopped (its steps fail) and reported as not met. */
 const RENEWAL_CAP_MS = 150_000;
 /** Interval of the verify steps' EndpointNotReady retries in the renewal runs (the ASL says 10 s). */
@@ -126,7 +159,7 @@ async function untilPublished(sandbox: Sandbox, targets: readonly Target[], time
 }
 
 export async function benchSandbox(verifyBundleFile: string | undefined): Promise<SandboxFigures> {
-  say("== sandbox: demo, third-poll run, 20-target renewal");
+  say("== sandbox: demo, third-poll run, 20-target renewal, drift check of 20");
   const logs: string[] = [];
   const demoStarted = performance.now();
   const { startSandbox } = await import("../../sandbox");
@@ -255,6 +288,35 @@ export async function benchSandbox(verifyBundleFile: string | undefined): Promis
     const perTarget = single.invocations.filter((i) => !outsideMap.has(i.fn)).reduce((t, i) => t + i.ms, 0);
     const modelRatio = independentLambdasRatio(before, perTarget, TARGETS_IN_RENEWAL, maxConcurrency);
 
+    // -- the drift check, as the daily schedule starts it ({"check": {}}, policy report): every registry target (the
+    // 20 the renewals recorded) against the check of one of them (`check.targetId`: the same steps, one Map item).
+    const registered = (await sandbox.registry.list()).length;
+    if (registered !== TARGETS_IN_RENEWAL) say(`   (the registry holds ${registered} targets, not ${TARGETS_IN_RENEWAL})`);
+    const firstId = targetIdOf(targets[0] as Target);
+    const runCheck = async (count: 1 | typeof TARGETS_IN_RENEWAL) => {
+      const recorder = recording(sandbox.functions, undefined, performance.now() + RENEWAL_CAP_MS);
+      const input = { check: count === 1 ? { targetId: firstId } : {} };
+      const cpu = process.cpuUsage();
+      const [ms, result] = await timed(() => quietly(logs, () => runWorkflow(input, recorder.functions, { retryMs })));
+      const used = process.cpuUsage(cpu);
+      const retries = result.events.filter((e) => e.type === "StateRetried").length;
+      say(
+        `   check of ${count}: ${result.status} in ${round(ms / 1000, 2)} s, ${result.transitions} transitions, ${retries} retries` +
+          (result.status === "SUCCEEDED" ? "" : ` — ${result.error}: ${String(result.cause).slice(0, 300)}`),
+      );
+      return { ms, cpuMs: (used.user + used.system) / 1000, run: result, retries, invocations: recorder.invocations };
+    };
+    const singleChecks: Awaited<ReturnType<typeof runCheck>>[] = [];
+    const checks: Awaited<ReturnType<typeof runCheck>>[] = [];
+    for (let i = 0; i < CHECK_SAMPLES; i++) {
+      singleChecks.push(await runCheck(1));
+      checks.push(await runCheck(TARGETS_IN_RENEWAL));
+    }
+    const singleCheck = medianRun(singleChecks);
+    const check = checks.find((r) => r.run.status !== "SUCCEEDED") ?? medianRun(checks);
+    const checkMap = states[CHECK_MAP_STATE] as { Type?: string; MaxConcurrency?: number } | undefined;
+    if (checkMap?.Type !== "Map") throw new Error(`the ASL has no Map state ${CHECK_MAP_STATE}: scripts/bench/workflow-runs.ts needs updating`);
+
     return {
       demo: { wallMs: round(demoWallMs), runMs: round(runMs), transitions: demoRun.transitions, status: demoRun.status },
       thirdPoll: { transitions: thirdPollRun.transitions, polls, invocations: thirdPoll.invocations },
@@ -278,6 +340,28 @@ export async function benchSandbox(verifyBundleFile: string | undefined): Promis
         perFunction: summariseInvocations(twenty.invocations),
         singleTargetPerFunction: summariseInvocations(single.invocations),
         scaledInvocations: scaleInvocations(single.invocations, outsideMap, TARGETS_IN_RENEWAL),
+        singleTargetInvocations: single.invocations,
+      },
+      check20: {
+        targets: registered,
+        wallMs: round(check.ms),
+        singleTargetWallMs: round(singleCheck.ms),
+        samplesMs: checks.map((r) => round(r.ms)),
+        singleTargetSamplesMs: singleChecks.map((r) => round(r.ms)),
+        ratio: ratio(check.ms, singleCheck.ms),
+        status: check.run.status,
+        singleTargetStatus: singleCheck.run.status,
+        ...(check.run.status === "SUCCEEDED" ? {} : { error: `${check.run.error}: ${check.run.cause}` }),
+        maxConcurrency: checkMap.MaxConcurrency ?? 0,
+        transitions: check.run.transitions,
+        singleTargetTransitions: singleCheck.run.transitions,
+        cpuMs: round(check.cpuMs),
+        singleTargetCpuMs: round(singleCheck.cpuMs),
+        retries: check.retries,
+        perFunction: summariseInvocations(check.invocations),
+        singleTargetPerFunction: summariseInvocations(singleCheck.invocations),
+        scaledInvocations: atSingleRunDurations(check.invocations, singleCheck.invocations),
+        singleTargetInvocations: singleCheck.invocations,
       },
       verifyBundle,
     };

@@ -61,6 +61,8 @@ export const FIELD_MEANINGS: Readonly<Record<string, string>> = {
     "How long to wait for the ALB's address before failing with the controller's latest Warning event.",
   onFailure:
     "What to leave behind when the ALB path cannot be proven before the cutover: `keep-ingress`, or `remove-ingress` to delete the Ingress milvus-l7 created. The Layer-4 endpoint is never touched.",
+  driftPolicy:
+    "What the daily drift check does when it finds this target changed (the Service back to a load balancer, the Ingress edited, the ALB serving another certificate, Milvus not answering): `report` ends the check as `DriftFound`, which alerts; `repair` re-applies the Ingress, cuts over again and verifies. A check started with `repair` repairs every target it checks.",
   $schema:
     "For editors only: the JSON Schema of a request file (`docs/deployment-request.schema.json`, relative to the file), which gives completion and errors as you type. milvus-l7 ignores it.",
 };

@@ -1,7 +1,8 @@
 // `milvus-l7 run` against the sandbox: the command's core with its world injected — AWS clients pointed at
 // moto, Kubernetes through a kubeconfig file for the sandbox's apiserver (an EKS-shaped token, checked as EKS
 // checks it), verify-connection's DNS answered by the ALB simulator — and the local file registry. Only the
-// runner's waits and retry backoff are compressed (an injection the CLI never makes).
+// runner's waits and retry backoff are compressed (an injection the CLI never makes). `milvus-l7 check` without a
+// state machine runs through the same local execution, so it is tested here, on what the runs recorded.
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,12 +16,15 @@ import { fileRegistry } from "../../cli/file-registry";
 import type { CliIo } from "../../cli/io";
 import { loadKubeconfig } from "../../cli/kubeconfig";
 import { localExecutionId, localHolderRunning } from "../../cli/local-steps";
+import { checkCommand } from "../../cli/check";
 import { INTERNAL_ALB_WARNING, type RunInjections, type RunSummary, runCommand } from "../../cli/run";
 import { RegistryError } from "../../functions/lib/errors";
 import { eksToken } from "../../functions/lib/kube";
 import type { DeploymentRecord } from "../../functions/lib/registry";
+import type { CheckSummary } from "../../functions/lib/state";
 import { CLUSTER, HOST, REGION, type Sandbox, startSandbox } from "../../sandbox";
-import { kubeconfigYaml } from "../../sandbox/kube";
+import { kubeconfigYaml, kubectl } from "../../sandbox/kube";
+import { settled } from "../../sandbox/scenarios/drift";
 import { captured } from "../cli-io";
 
 const TARGET_ID = `${REGION}/${CLUSTER}/milvus/milvus-demo`;
@@ -243,6 +247,64 @@ describe("milvus-l7 run against the sandbox", () => {
     expect(code, io.out()).toBe(0);
     const summary = JSON.parse(io.out().trim()) as RunSummary;
     expect(summary.targets[0]?.albHostname).toMatch(/^internal-k8s-/);
+  });
+});
+
+describe("milvus-l7 check on this machine (no state machine named)", () => {
+  // No MILVUS_L7_STATE_MACHINE_ARN from the environment: that would choose the deployed check.
+  const local = () => ({ ...inject, env: {} });
+
+  it("after the runs, finds no drift in the target they recorded, and records the check", async () => {
+    // The ALB controller's own writes after the runs are not drift; let them end first.
+    await settled(sandbox);
+    const mutations = sandbox.kube.mutations.length;
+    const io = captured();
+    const code = await checkCommand(["--kubeconfig", kubeconfigFile, "--json", "--name", "clean-check", ...files("main")], io, local());
+    expect(code, `${io.err()}${io.out()}`).toBe(0);
+    const lines = io.out().trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const summary = JSON.parse(lines[0] ?? "") as RunSummary & { targets: CheckSummary[] };
+    expect(summary).toMatchObject({
+      status: "SUCCEEDED",
+      name: "clean-check",
+      executionId: localExecutionId("clean-check"),
+      region: REGION,
+      targets: [{ targetId: TARGET_ID, drift: [], repaired: false, serviceType: "ClusterIP" }],
+      registry: join(dir, "main.registry.json"),
+    });
+    expect(sandbox.kube.mutations.length).toBe(mutations);
+    const registry = fileRegistry(join(dir, "main.registry.json"));
+    expect(await registry.leases()).toEqual({});
+    expect((await registry.list())[0]).toMatchObject({ targetId: TARGET_ID, drift: [], lastChecked: expect.any(String) });
+  });
+
+  it("reports a Service put back to LoadBalancer as DriftFound (exit 1); --repair restores ClusterIP (exit 0)", async () => {
+    // What a `helm upgrade` without service.type=ClusterIP does (as in the drift scenario).
+    const patch = ["patch", "service", "milvus-demo", "-n", "milvus", "--type", "merge", "--field-manager", "helm", "-p", '{"spec":{"type":"LoadBalancer"}}'];
+    const patched = await kubectl(sandbox.kube, sandbox.kubeAdminToken, patch);
+    expect(patched.code, patched.stderr).toBe(0);
+    await settled(sandbox);
+
+    let io = captured();
+    let code = await checkCommand(["--target", TARGET_ID, "--kubeconfig", kubeconfigFile, "--name", "drifted", ...files("main")], io, local());
+    expect(code, io.err()).toBe(1);
+    const lines = io.out().split("\n");
+    expect(lines[0]).toBe("Checking for drift on this machine as drifted");
+    expect(lines).toContain(`  Kubernetes: kubeconfig ${kubeconfigFile}, context sandbox (${sandbox.kube.url})`);
+    expect(lines.some((l) => /▶ InspectTarget/.test(l))).toBe(true);
+    const last = lines.filter((l) => l !== "").at(-1) ?? "";
+    expect(last).toMatch(/^FAILED after \S+: DriftFound: /);
+    expect(last).toContain(TARGET_ID);
+    expect(last).toContain("LoadBalancer");
+    // Reported, not repaired: nothing was written back.
+    expect(sandbox.kube.get<{ spec: { type: string } }>("Service", "milvus", "milvus-demo")?.spec.type).toBe("LoadBalancer");
+
+    io = captured();
+    code = await checkCommand(["--target", TARGET_ID, "--repair", "--kubeconfig", kubeconfigFile, "--quiet", "--name", "repaired", ...files("main")], io, local());
+    expect(code, `${io.err()}${io.out()}`).toBe(0);
+    expect(io.out().trim().split("\n")).toEqual([expect.stringMatching(/^SUCCEEDED drift check of 1 target: 1 repaired in /)]);
+    expect(sandbox.kube.get<{ spec: { type: string } }>("Service", "milvus", "milvus-demo")?.spec.type).toBe("ClusterIP");
+    expect(await fileRegistry(join(dir, "main.registry.json")).leases()).toEqual({});
   });
 });
 

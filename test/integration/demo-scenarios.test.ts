@@ -198,28 +198,37 @@ const OUTCOMES: Record<string, (code: number, s: Summary) => void> = {
 
   "cert-manager"(code, s) {
     expect(code).toBe(0);
-    const [deployed, reimported] = s.runs ?? [];
+    const [deployed, check] = s.runs ?? [];
     expect(s.runs?.map((r) => [r.label, r.status])).toEqual([
       ["deploy from the Secret", "SUCCEEDED"],
-      ["re-import the renewal", "SUCCEEDED"],
+      ["drift check", "SUCCEEDED"],
     ]);
     // Each run read the Secret with exactly one GET of that one object (what the RBAC grant allows).
-    for (const run of [deployed, reimported]) {
+    for (const run of [deployed, check]) {
       expect(run?.observed?.secretRequests).toEqual(["GET /api/v1/namespaces/milvus/secrets/milvus-demo-tls"]);
     }
     const issued = deployed?.observed as { issuedCertificate: { fingerprint256: string } };
     expect(deployed).toMatchObject({ certificateImported: true, serviceTypeInCluster: "ClusterIP" });
     expect(deployed?.targets[0]?.servedFingerprint256).toBe(issued.issuedCertificate.fingerprint256);
     expect(deployed?.changesInCluster).toEqual(DEPLOYED_CHANGES);
-    // cert-manager's renewal re-imported into the same ARN; the ALB serves it; the cluster is not touched.
-    const observed = reimported?.observed as { previousCertificate: { fingerprint256: string }; renewedCertificate: { fingerprint256: string } };
-    expect(reimported?.certificateArn).toBe(deployed?.certificateArn);
-    expect(reimported?.certificateImported).toBe(true);
-    expect(reimported?.targets[0]?.servedFingerprint256).toBe(observed.renewedCertificate.fingerprint256);
+    // The check found cert-manager's renewal in the recorded Secret and re-imported it into the same ARN; the ALB
+    // serves it. A renewal, not drift, and an ACM write only: the cluster is not touched.
+    const observed = check?.observed as {
+      certificateInAcm: { arn: string; fingerprint256: string };
+      previousCertificate: { fingerprint256: string };
+      renewedCertificate: { fingerprint256: string };
+    };
     expect(observed.renewedCertificate.fingerprint256).not.toBe(observed.previousCertificate.fingerprint256);
-    expect(reimported?.targets[0]?.albHostname).toBe(deployed?.targets[0]?.albHostname);
-    expect(reimported?.changesInCluster).toEqual([]);
-    expect(s).toMatchObject({ scenario: "cert-manager", status: "SUCCEEDED", label: "re-import the renewal" });
+    expect(observed.certificateInAcm).toEqual({ arn: deployed?.certificateArn, fingerprint256: observed.renewedCertificate.fingerprint256 });
+    const target = check?.targets[0] as (Target & { drift: string[]; renewed: boolean; repaired: boolean; daysToExpiry: number }) | undefined;
+    expect(target).toMatchObject({ drift: [], renewed: true, repaired: false, serviceType: "ClusterIP", addressesVerified: 2 });
+    expect(target?.servedFingerprint256).toBe(observed.renewedCertificate.fingerprint256);
+    expect(target?.albHostname).toBe(deployed?.targets[0]?.albHostname);
+    expect(target?.daysToExpiry).toBeGreaterThan(80);
+    expect(check?.kubernetesWrites).toBe(0);
+    expect(check?.changesInCluster).toEqual([]);
+    expect(check?.alerts).toBeUndefined();
+    expect(s).toMatchObject({ scenario: "cert-manager", status: "SUCCEEDED", label: "drift check" });
   },
 
   rollback(code, s) {

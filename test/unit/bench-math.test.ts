@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_WATCH_SECONDS, WAIT_CAP_SECONDS, maxPollsFor } from "../../functions/lib/polling";
 import type { Target } from "../../functions/lib/state";
 import {
+  atSingleRunDurations,
   estimateRunUsd,
   expandTargets,
   formatTable,
@@ -13,6 +14,7 @@ import {
   longestWaitSeconds,
   maxDetectSeconds,
   median,
+  monthlyCost,
   pollsWithin,
   ratio,
   scaleInvocations,
@@ -21,7 +23,7 @@ import {
   transitionsUsd,
 } from "../../scripts/bench/math";
 import { stepMemorySizes } from "../../scripts/bench/step-memory";
-import { PRICES } from "../../scripts/bench/targets";
+import { CHECKS_PER_MONTH, PRICES } from "../../scripts/bench/targets";
 import { REPO_ROOT, bundleOf, bytesByPackage, functionNames, initPath, packageOf } from "../../infra/bundle";
 
 describe("statistics", () => {
@@ -71,6 +73,39 @@ describe("prices", () => {
     expect(estimate.transitionsUsd).toBeCloseTo(0.00025, 12);
     expect(estimate.lambdaUsd).toBeCloseTo(3.75 * PRICES.lambdaGbSecondUsd + 3 * PRICES.lambdaRequestUsd, 12);
     expect(estimate.usd).toBeCloseTo(estimate.transitionsUsd + estimate.lambdaUsd, 15);
+  });
+});
+
+describe("a month of daily checks", () => {
+  it("prices a month as the runs' transitions, GB-seconds and requests, the same as pricing each run", () => {
+    const run = estimateRunUsd({
+      transitions: 120,
+      invocations: [
+        { fn: "check-target", ms: 40 },
+        { fn: "verify-connection", ms: 300 },
+      ],
+      memoryMb: (fn) => (fn === "verify-connection" ? 512 : 256),
+      coldInitMs: () => 100,
+      coldStarts: () => 1,
+    });
+    const month = monthlyCost({ transitions: 120, invocations: run.invocations, gbSeconds: run.gbSeconds }, CHECKS_PER_MONTH, 20);
+    expect(CHECKS_PER_MONTH).toBe(30);
+    expect([month.runs, month.transitions, month.invocations]).toEqual([30, 3600, 60]);
+    expect(month.gbSeconds).toBeCloseTo(30 * run.gbSeconds, 12);
+    expect(month.usd).toBeCloseTo(30 * run.usd, 12);
+    expect(month.transitionsUsd).toBeCloseTo(30 * run.transitionsUsd, 12);
+    expect(month.lambdaUsd).toBeCloseTo(30 * run.lambdaUsd, 12);
+    expect(month.usdPerTarget).toBeCloseTo(month.usd / 20, 15);
+  });
+
+  it("uses the list prices: $0.025 per 1,000 transitions, PRICES.lambdaGbSecondUsd per GB-s, $0.20 per million requests", () => {
+    // 1,000 transitions, 1 GB-s and one request a run, 30 runs.
+    const month = monthlyCost({ transitions: 1000, invocations: 1, gbSeconds: 1 }, 30, 1);
+    expect(month.transitionsUsd).toBeCloseTo(0.75, 12);
+    expect(month.lambdaUsd).toBeCloseTo(30 * PRICES.lambdaGbSecondUsd + 30 * 0.2e-6, 15);
+    expect(month.usd).toBe(month.usdPerTarget);
+    // No targets (an empty registry): the whole cost, not a division by zero.
+    expect(monthlyCost({ transitions: 10, invocations: 1, gbSeconds: 0 }, 30, 0).usdPerTarget).toBeCloseTo(30 * (10 * 0.025e-3 + 0.2e-6), 15);
   });
 });
 
@@ -133,6 +168,35 @@ describe("renewal helpers", () => {
       "resolve-request": { count: 1, medianMs: 10 },
       "verify-connection": { count: 3, medianMs: 300 },
     });
+  });
+
+  it("prices a many-target run's own invocations at the single-target run's median duration per function", () => {
+    // record-check runs once per target (RecordCheck) and once after the Map (SummariseCheck): counted as the
+    // 20-target run made them, each at the single run's median for record-check.
+    const single = [
+      { fn: "resolve-request", ms: 10 },
+      { fn: "check-target", ms: 30 },
+      { fn: "record-check", ms: 20 },
+      { fn: "record-check", ms: 4 },
+    ];
+    const many = [
+      { fn: "resolve-request", ms: 90 },
+      ...Array.from({ length: 3 }, () => [
+        { fn: "check-target", ms: 300 },
+        { fn: "record-check", ms: 200 },
+      ]).flat(),
+      { fn: "record-check", ms: 50 },
+      { fn: "diagnose-targets", ms: 70 },
+    ];
+    const priced = atSingleRunDurations(many, single);
+    expect(priced).toHaveLength(many.length);
+    expect(summariseInvocations(priced)).toEqual({
+      "check-target": { count: 3, medianMs: 30 },
+      "diagnose-targets": { count: 1, medianMs: 70 },
+      "record-check": { count: 4, medianMs: 12 },
+      "resolve-request": { count: 1, medianMs: 10 },
+    });
+    expect(many[0]?.ms).toBe(90);
   });
 
   it("scales transitions: states outside the Map once, the iteration's states per target", () => {

@@ -178,13 +178,15 @@ describe("importCertificate with a source", () => {
 
     const out = await importCertificate({ certificate: { arn: ARN, source: fromSecret, onlyIfNewer: true }, hosts: [HOST] }, deps());
 
-    // What ACM holds, anchors included (the run ends without verifying, but the result stays true to the ARN).
+    // What ACM holds, anchors included (the run ends without verifying, but the result stays true to the ARN), and
+    // that it is not the source's (the drift check tells a renewal from an outside re-import by it).
     expect(out).toEqual({
       arn: ARN,
       fingerprint256: fp(renewed),
       notAfter: renewed.leaf.cert.notAfter.toISOString(),
       imported: false,
       readFrom: `secret ${SECRET}`,
+      sourceNotNewer: true,
       daysToExpiry: daysLeft(renewed),
       trustAnchors: [rootOf(renewed)],
     });
@@ -200,6 +202,7 @@ describe("importCertificate with a source", () => {
     const out = await importCertificate({ certificate: { arn: ARN, source: fromSecret, onlyIfNewer: true }, hosts: [HOST] }, deps());
 
     expect(out).toMatchObject({ arn: ARN, fingerprint256: fp(renewed), imported: true });
+    expect(out.sourceNotNewer).toBeUndefined();
     expect(acm.commandCalls(ImportCertificateCommand)).toHaveLength(1);
   });
 

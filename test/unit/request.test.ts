@@ -71,6 +71,7 @@ describe("the console example", () => {
       cutover: "after-verify",
       waitForAddressMinutes: 20,
       onFailure: "keep-ingress",
+      driftPolicy: "report",
     });
   });
 
@@ -109,6 +110,7 @@ describe("defaults", () => {
       cutover: "after-verify",
       waitForAddressMinutes: 20,
       onFailure: "keep-ingress",
+      driftPolicy: "report",
     });
   });
 
@@ -540,7 +542,7 @@ describe("the editors' $schema key", () => {
   it("is not offered among the allowed fields", () => {
     const [issue] = issuesOf(withField(["cutOver"], "before-ingress"));
     expect(issue?.message).toBe(
-      'unknown field "cutOver"; allowed: cluster, milvus, ingress, certificate, cutover, waitForAddressMinutes, onFailure',
+      'unknown field "cutOver"; allowed: cluster, milvus, ingress, certificate, cutover, waitForAddressMinutes, onFailure, driftPolicy',
     );
   });
 });

@@ -64,6 +64,7 @@ describe("resolveRequest", () => {
               [`${A}listen-ports`]: '[{"HTTPS":443}]',
             },
           },
+          driftPolicy: "report",
         },
       ],
     });
@@ -91,6 +92,7 @@ describe("resolveRequest", () => {
             [`${A}listen-ports`]: '[{"HTTPS":443}]',
           },
         },
+        driftPolicy: "report",
       },
     ]);
   });

@@ -66,7 +66,7 @@ describe("validate", () => {
     ]);
     expect(error).toContain("ingress.scheme: must be one of internet-facing, internal");
     expect(error).toContain(
-      'extra: unknown field "extra"; allowed: cluster, milvus, ingress, certificate, cutover, waitForAddressMinutes, onFailure',
+      'extra: unknown field "extra"; allowed: cluster, milvus, ingress, certificate, cutover, waitForAddressMinutes, onFailure, driftPolicy',
     );
   });
 
