@@ -25,6 +25,8 @@ export interface CheckTargetInput {
    * recorded source): its trust anchors verify the served chain.
    */
   certificate: ImportedCertificate;
+  /** A certificate with this many days left or fewer is a finding: the expiry safety net, on every check. */
+  expiryWarningDays?: number;
 }
 
 export interface CheckTargetDeps {
@@ -100,6 +102,16 @@ export async function checkTarget(input: CheckTargetInput, deps: CheckTargetDeps
   }
   const notAfter = renewed ? certificate.notAfter : recorded.notAfter;
   const daysToExpiry = Math.floor((Date.parse(notAfter) - now.getTime()) / DAY_MS);
+  // The renewal's safety net, daily: ACM sends no "expired" event for an imported certificate, and a source that
+  // never renews would otherwise go unnoticed until clients fail. ReadRecordedCertificate already re-imported
+  // anything newer the recorded source holds, so what is served here is the newest there is.
+  if (input.expiryWarningDays !== undefined && daysToExpiry <= input.expiryWarningDays) {
+    findings.push(
+      `The certificate in ${recorded.certificateArn} expires in ${daysToExpiry} day${daysToExpiry === 1 ? "" : "s"} (${notAfter}) and ${
+        certificate.readFrom ? `its source (${certificate.readFrom}) holds nothing newer` : "no certificate source is recorded for it"
+      }: renew it at the source (or re-run with a new certificate); renewals re-import into the same ARN.`,
+    );
+  }
   // 0 too: a clean check's zero keeps the alarm's series dense, so "no data" means "no check ran".
   deps.metrics?.add("DriftFound", findings.length, { targetId: targetIdOf(target) });
   return {

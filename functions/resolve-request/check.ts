@@ -6,7 +6,7 @@
 import { InvalidRequest } from "../lib/errors";
 import { maxPollsFor } from "../lib/polling";
 import type { DeploymentRecord, Registry } from "../lib/registry";
-import type { CheckItem, CheckPlan } from "../lib/state";
+import { type CheckItem, type CheckPlan, DEFAULT_EXPIRY_WARNING_DAYS } from "../lib/state";
 import { copyTarget } from "./triggers";
 
 export type CheckRegistry = Pick<Registry, "list">;
@@ -43,7 +43,12 @@ export function parseCheckInput(input: { check: unknown }): CheckInput {
   return { repair: check.repair === true, ...(typeof check.targetId === "string" ? { targetId: check.targetId } : {}) };
 }
 
-export async function planCheck(input: { check: unknown }, registry: CheckRegistry, opts: { watchSeconds?: number } = {}): Promise<CheckPlan> {
+export async function planCheck(
+  input: { check: unknown },
+  registry: CheckRegistry,
+  opts: { watchSeconds?: number; expiryWarningDays?: number } = {},
+): Promise<CheckPlan> {
+  const expiryWarningDays = opts.expiryWarningDays ?? DEFAULT_EXPIRY_WARNING_DAYS;
   const parsed = parseCheckInput(input);
   const records = [...(await registry.list())].sort((a, b) => (a.targetId < b.targetId ? -1 : a.targetId > b.targetId ? 1 : 0));
   let chosen = records;
@@ -70,11 +75,11 @@ export async function planCheck(input: { check: unknown }, registry: CheckRegist
       ...(parsed.targetId !== undefined ? { targetId: parsed.targetId } : {}),
     },
     wait: { maxPolls: maxPollsFor(REPAIR_WAIT_SECONDS, opts.watchSeconds) },
-    checks: chosen.map((r) => checkItem(r, policyOf(r))),
+    checks: chosen.map((r) => checkItem(r, policyOf(r), expiryWarningDays)),
   };
 }
 
-function checkItem(r: DeploymentRecord, policy: CheckItem["policy"]): CheckItem {
+function checkItem(r: DeploymentRecord, policy: CheckItem["policy"], expiryWarningDays: number): CheckItem {
   return {
     targetId: r.targetId,
     target: copyTarget(r.target),
@@ -91,6 +96,8 @@ function checkItem(r: DeploymentRecord, policy: CheckItem["policy"]): CheckItem 
     certificateRequest: {
       arn: r.certificateArn,
       ...(r.certificateSource ? { source: structuredClone(r.certificateSource), onlyIfNewer: true } : {}),
+      // InspectTarget reports a certificate this close to expiry (with nothing newer at its source) as a finding.
+      expiryWarningDays,
     },
   };
 }

@@ -39,7 +39,10 @@ export async function resolveInput(input: unknown, opts: ResolveOptions): Promis
     if (opts.registry === undefined) {
       throw new RegistryError("The drift check needs the deployments registry: REGISTRY_TABLE_NAME is not set on resolve-request.");
     }
-    return planCheck(input, opts.registry, { watchSeconds: opts.watchSeconds });
+    return planCheck(input, opts.registry, {
+      watchSeconds: opts.watchSeconds,
+      ...(opts.expiryWarningDays === undefined ? {} : { expiryWarningDays: opts.expiryWarningDays }),
+    });
   }
   const classified = classifyInput(input);
   if (classified.kind === "request") return resolveRequest(classified.request, opts);

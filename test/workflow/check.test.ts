@@ -33,7 +33,7 @@ const item = (ingress: string, policy: CheckItem["policy"]): CheckItem => ({
   target: target(ingress),
   policy,
   recorded: { certificateArn: ARN, fingerprint256: "AA:BB", notAfter: "2027-01-01T00:00:00.000Z", albHostname: "alb-1.elb.amazonaws.com", lastVerified: "" },
-  certificateRequest: { arn: ARN },
+  certificateRequest: { arn: ARN, expiryWarningDays: 14 },
 });
 const plan = (policy: CheckItem["policy"], ingresses = ["a", "b"]): CheckPlan => ({
   check: { reason: "test", repair: policy === "repair" },
@@ -57,7 +57,7 @@ function fakes(p: CheckPlan, opts: { drifted?: string[]; unverifiable?: string[]
     },
     ImportCertificateFunctionArn: async (e) => {
       calls.push(`read-certificate ${e.hosts.join(",")}`);
-      expect(e.certificate).toEqual({ arn: ARN });
+      expect(e.certificate).toEqual({ arn: ARN, expiryWarningDays: 14 });
       return { arn: ARN, fingerprint256: "AA:BB", notAfter: "2027-01-01T00:00:00.000Z", imported: false, daysToExpiry: 300, trustAnchors: ["ROOT"] };
     },
     CheckTargetFunctionArn: async (e) => {
@@ -172,12 +172,14 @@ describe("the drift check (ASL): a newer certificate at the source during a chec
   let old: CertificateSet;
   let renewed: CertificateSet;
   let outside: CertificateSet;
+  let expiring: CertificateSet;
 
   beforeAll(async () => {
     old = await certificateSet([HOST], { notAfter: new Date(Date.now() + 30 * DAY) });
     // What the issuer renews: same CAs, new key, later expiry.
     renewed = await certificateSet([HOST], { ca: old, notAfter: new Date(Date.now() + 90 * DAY) });
     outside = await certificateSet([HOST], { ca: old, notAfter: new Date(Date.now() + 120 * DAY) });
+    expiring = await certificateSet([HOST], { ca: old, notAfter: new Date(Date.now() + 10 * DAY) });
   });
 
   const fp = (c: CertificateSet) => fingerprintOf(c.leaf.certPem);
@@ -323,6 +325,15 @@ describe("the drift check (ASL): a newer certificate at the source during a chec
       ["b", [], true, fp(renewed)],
     ]);
     expect(w.records.get("us-east-2/milvus-eks/milvus/b")?.servedFingerprint256).toBe(fp(renewed));
+  });
+
+  it("a certificate within the expiry threshold whose source holds nothing newer is a finding: the check alerts", async () => {
+    const w = world({ acm: expiring, source: expiring, recorded: { a: expiring } });
+    const run = await runWorkflow({ check: {} }, w.functions);
+    expect(w.imports).toEqual([]);
+    expect(run.status).toBe("FAILED");
+    expect(run.error).toBe("DriftFound");
+    expect(run.cause).toMatch(new RegExp(`The certificate in ${ARN} expires in (9|10) days \\(${expiring.leaf.cert.notAfter.toISOString()}\\) and its source \\(secret ${SECRET}\\) holds nothing newer`));
   });
 
   it("an older certificate at the source is never imported; a certificate re-imported outside milvus-l7 is still drift", async () => {
