@@ -46,8 +46,9 @@ export async function readKubernetesSecret(connect: ClusterConnector, ref: Kuber
     if (e instanceof KubernetesForbidden && / \(403\)/.test(e.message)) {
       throw new KubernetesForbidden(
         `Kubernetes API refused get Secret ${ref.namespace}/${ref.name} (403): the milvus-l7 Lambda role may not read the certificate's Secret. ` +
-          `Grant get on secrets with resourceNames [${ref.name}] in namespace ${ref.namespace} (a Role and RoleBinding for the milvus-l7 group: ` +
-          `milvus-l7 rbac --namespace <milvus namespace> --secret ${ref.namespace}/${ref.name} prints them), or an access policy scoped to ${ref.namespace}.`,
+          `Grant get on secrets with resourceNames [${ref.name}] in namespace ${ref.namespace} to the certificate readers' group of ` +
+          `import-certificate's access entry (milvus-l7-certificates by default): milvus-l7 rbac --namespace <milvus namespace> --secret ` +
+          `${ref.namespace}/${ref.name} prints the Role and RoleBinding (docs/deploy.md, "A cert-manager Secret as the certificate source").`,
       );
     }
     if (e instanceof MilvusL7Error) throw e;
