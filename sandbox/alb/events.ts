@@ -14,8 +14,30 @@ import { randomBytes } from "node:crypto";
 import { ApiException, type CoreV1Api, PatchStrategy, setHeaderOptions, type V1Ingress } from "@kubernetes/client-node";
 import { errorText } from "./errors";
 
-/** kubernetes-sigs/aws-load-balancer-controller v3.5.0 main.go: mgr.GetEventRecorderFor("ingress"). */
-const EVENT_SOURCE = "ingress";
+/**
+ * kubernetes-sigs/aws-load-balancer-controller v3.5.0 main.go: mgr.GetEventRecorderFor("ingress") for Ingresses,
+ * GetEventRecorderFor("targetGroupBinding") for TargetGroupBindings; each recorder is client-go's, with its cache.
+ */
+export type EventSource = "ingress" | "targetGroupBinding";
+
+/** The object an Event is about (corev1.ObjectReference, as tools/record GetReference fills it). */
+export interface InvolvedObject {
+  kind: string;
+  apiVersion: string;
+  namespace: string;
+  name: string;
+  uid?: string;
+  resourceVersion?: string;
+}
+
+export const ingressReference = (ing: V1Ingress): InvolvedObject => ({
+  kind: "Ingress",
+  apiVersion: "networking.k8s.io/v1",
+  namespace: ing.metadata?.namespace ?? "default",
+  name: ing.metadata?.name ?? "",
+  uid: ing.metadata?.uid ?? "",
+  resourceVersion: ing.metadata?.resourceVersion,
+});
 
 const AGGREGATE_WINDOW_MS = 10 * 60_000;
 const AGGREGATE_MAX_EVENTS = 10;
@@ -52,6 +74,7 @@ export class EventRecorder {
   constructor(
     private readonly core: CoreV1Api,
     private readonly log: (m: string) => void,
+    private readonly source: EventSource = "ingress",
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -66,21 +89,24 @@ export class EventRecorder {
   }
 
   record(ing: V1Ingress, type: "Normal" | "Warning", reason: string, message: string): void {
+    this.recordFor(ingressReference(ing), type, reason, message);
+  }
+
+  recordFor(object: InvolvedObject, type: "Normal" | "Warning", reason: string, message: string): void {
     // Serialised so that two identical events in a row aggregate instead of racing to create two objects.
-    this.chain = this.chain.then(() => this.write(ing, type, reason, message)).catch(() => undefined);
+    this.chain = this.chain.then(() => this.write(object, type, reason, message)).catch(() => undefined);
   }
 
   flush(): Promise<void> {
     return this.chain;
   }
 
-  private async write(ing: V1Ingress, type: "Normal" | "Warning", reason: string, rawMessage: string) {
-    const namespace = ing.metadata?.namespace ?? "default";
-    const name = ing.metadata?.name ?? "";
-    const uid = ing.metadata?.uid ?? "";
+  private async write(object: InvolvedObject, type: "Normal" | "Warning", reason: string, rawMessage: string) {
+    const { kind, apiVersion, namespace, name } = object;
+    const uid = object.uid ?? "";
     const now = this.now();
-    const spamKey = [EVENT_SOURCE, "", "Ingress", namespace, name, uid, "networking.k8s.io/v1"].join("");
-    const aggregateKey = [EVENT_SOURCE, "Ingress", namespace, name, uid, "networking.k8s.io/v1", type, reason].join("\u0000");
+    const spamKey = [this.source, "", kind, namespace, name, uid, apiVersion].join("");
+    const aggregateKey = [this.source, kind, namespace, name, uid, apiVersion, type, reason].join("\u0000");
     let agg = this.aggregates.get(aggregateKey);
     if (!agg || now.getTime() - agg.last > AGGREGATE_WINDOW_MS) {
       agg = { messages: new Set(), last: now.getTime() };
@@ -133,19 +159,12 @@ export class EventRecorder {
           apiVersion: "v1",
           kind: "Event",
           metadata: { name: eventName, namespace },
-          involvedObject: {
-            kind: "Ingress",
-            apiVersion: "networking.k8s.io/v1",
-            namespace,
-            name,
-            uid,
-            resourceVersion: ing.metadata?.resourceVersion,
-          },
+          involvedObject: object,
           type,
           reason,
           message,
-          source: { component: EVENT_SOURCE },
-          reportingComponent: EVENT_SOURCE,
+          source: { component: this.source },
+          reportingComponent: this.source,
           reportingInstance: "",
           firstTimestamp: now,
           lastTimestamp: now,

@@ -10,7 +10,7 @@
 // - pkg/targetgroupbinding/networking_manager.go resolveEndpointSGForENI and resource_manager.go (the
 //   FailedNetworkReconcile Warning whose message is the resolution error, from the `targetGroupBinding` recorder).
 // What is modelled and what is not: README.md in this folder.
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import {
   ApiException,
   type CoreV1Api,
@@ -20,15 +20,13 @@ import {
   type V1Ingress,
 } from "@kubernetes/client-node";
 import type { AlbFault } from "./api";
-import { errorText } from "./errors";
+import { EventRecorder } from "./events";
 import type { LoadBalancer } from "./load-balancers";
 import type { Model, TargetGroupSpec } from "./model";
 
 /** pkg/shared_constants/finalizers.go: the TargetGroupBinding finalizer. */
 export const TGB_FINALIZER = "elbv2.k8s.aws/resources";
 const CRD = { group: "elbv2.k8s.aws", version: "v1beta1", plural: "targetgroupbindings" } as const;
-/** main.go: mgr.GetEventRecorderFor("targetGroupBinding"). */
-const EVENT_SOURCE = "targetGroupBinding";
 /** The Ingress annotation naming an explicit IngressGroup. */
 const GROUP_ANNOTATION = "alb.ingress.kubernetes.io/group.name";
 const mergePatch = () => setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
@@ -100,10 +98,12 @@ interface Binding {
 
 export class TargetGroupBindings {
   private readonly records = new Map<string, LoadBalancerRecord>();
-  /** Events written, by binding, reason and message: a repeat bumps `count` as client-go's EventLogger does. */
-  private readonly events = new Map<string, { name: string; namespace: string; count: number }>();
+  /** The `targetGroupBinding` recorder: client-go's, like the Ingresses' (a repeat bumps `count`). */
+  private readonly recorder: EventRecorder;
 
-  constructor(private readonly deps: TargetGroupBindingsDeps) {}
+  constructor(private readonly deps: TargetGroupBindingsDeps) {
+    this.recorder = new EventRecorder(deps.core, deps.log, "targetGroupBinding");
+  }
 
   private arn(resource: string): string {
     const { region, accountId } = this.deps;
@@ -221,48 +221,14 @@ export class TargetGroupBindings {
   }
 
   private async warn(namespace: string, name: string, reason: string, message: string): Promise<void> {
-    const key = [namespace, name, reason, message].join("\u0000");
-    const now = new Date();
-    const prior = this.events.get(key);
+    let uid: string | undefined;
     try {
-      if (prior) {
-        prior.count += 1;
-        await this.deps.core.patchNamespacedEvent(
-          { name: prior.name, namespace, body: { count: prior.count, lastTimestamp: now.toISOString() } },
-          mergePatch(),
-        );
-        return;
-      }
-      let uid: string | undefined;
-      try {
-        const binding = (await this.deps.custom.getNamespacedCustomObject({ ...CRD, namespace, name })) as Binding;
-        uid = binding.metadata?.uid;
-      } catch {
-        // Gone meanwhile: the event still names it.
-      }
-      const nanos = BigInt(now.getTime()) * 1_000_000n + BigInt(randomBytes(2).readUInt16BE(0));
-      const eventName = `${name}.${nanos.toString(16)}`;
-      await this.deps.core.createNamespacedEvent({
-        namespace,
-        body: {
-          apiVersion: "v1",
-          kind: "Event",
-          metadata: { name: eventName, namespace },
-          involvedObject: { kind: "TargetGroupBinding", apiVersion: `${CRD.group}/${CRD.version}`, namespace, name, uid },
-          type: "Warning",
-          reason,
-          message,
-          source: { component: EVENT_SOURCE },
-          reportingComponent: EVENT_SOURCE,
-          reportingInstance: "",
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
-      });
-      this.events.set(key, { name: eventName, namespace, count: 1 });
-    } catch (e) {
-      this.deps.log(`TargetGroupBinding event failed: ${errorText(e)}`);
+      const binding = (await this.deps.custom.getNamespacedCustomObject({ ...CRD, namespace, name })) as Binding;
+      uid = binding.metadata?.uid;
+    } catch {
+      // Gone meanwhile: the event still names it.
     }
+    this.recorder.recordFor({ kind: "TargetGroupBinding", apiVersion: `${CRD.group}/${CRD.version}`, namespace, name, uid }, "Warning", reason, message);
+    await this.recorder.flush();
   }
 }

@@ -25,7 +25,7 @@ describe("event spam filter", () => {
   it("lets 25 events about one object through, then one per 5 minutes, carrying the count of those it held back", async () => {
     const { core, calls } = fakeCore();
     let now = new Date("2026-11-26T10:00:00Z");
-    const recorder = new EventRecorder(core, () => undefined, () => now);
+    const recorder = new EventRecorder(core, () => undefined, "ingress", () => now);
     for (let i = 0; i < 30; i++) recorder.record(ing("a"), "Warning", "FailedDeployModel", "same");
     await recorder.flush();
     expect(calls).toHaveLength(25);
